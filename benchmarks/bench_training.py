@@ -1,0 +1,468 @@
+"""Training speed and accuracy: skfastgrnn next to edgeml-pytorch, torch GRU and an MLP.
+
+Every system trains on the same data with the same hidden size, batch size, learning
+rate and number of epochs, one after the other in this one process, single-threaded.
+The training table reports per-epoch seconds and training samples/s of each system,
+the ratio of our samples/s to the peer's, and held-out accuracy after those epochs.
+A second table reports ``predict_proba`` latency (median of many calls) for 1 and 32
+samples.
+
+Scenarios (issue targets in brackets):
+
+1. routing, T=1: 5 synthetic features, hidden 16, 100,000 samples
+   [>= 10x edgeml samples/s; one epoch of ours <= 0.12 s]
+2. digits, T=8: sklearn digits as 8 timesteps x 8 pixels, hidden 16  [>= 5x edgeml]
+3. HAR-like, T=128: 9 channels of noisy sinusoid mixtures, hidden 16  [>= 3x edgeml]
+4. predict_proba latency of the routing model  [<= 100 us for 1 row, <= 200 us for 32]
+5. digits accuracy, hidden 32, stratified 70/30 split  [ours >= 0.97]; in every
+   scenario ours within 1 point of edgeml.
+
+Usage (from the repository root)::
+
+    python benchmarks/bench_training.py              # full run: a few minutes, 2 cores
+    python benchmarks/bench_training.py --quick      # smoke run, well under a minute
+    python benchmarks/bench_training.py --markdown benchmarks/results.md
+
+Needs ``torch==2.13.0`` (CPU) and ``edgeml-pytorch==0.3.0`` (installed ``--no-deps``).
+"""
+
+import os
+
+# Single-threaded everything: must happen before numpy (and torch) are imported.
+os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+import argparse
+import platform
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+# Benchmark the working tree's skfastgrnn (this file's folder stays first on the path).
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
+
+import _peers
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+BATCH_SIZE = 128
+LEARNING_RATE = 0.01
+SEED = 0
+OURS = "skfastgrnn"
+EDGEML = "edgeml-pytorch FastGRNN"
+GRU = "torch nn.GRU"
+MLP = "sklearn MLPClassifier"
+SYSTEMS = (OURS, EDGEML, GRU, MLP)
+
+
+@dataclass
+class Scenario:
+    """One side-by-side comparison: data, model size, epoch budget and targets."""
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_timesteps: int
+    hidden: int
+    epochs: int
+    repeats: int
+    target_ratio: float | None = None
+
+
+@dataclass
+class Row:
+    """One line of the training table."""
+
+    scenario: str
+    system: str
+    epoch_seconds: float
+    samples_per_second: float
+    accuracy: float
+    ratio: float | None = None
+    fastest_epoch: float | None = None  # min ``history_[i]["seconds"]``, if any
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def make_routing(n, seed):
+    """Routing-like data: 5 features, a non-linear binary label rule with noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 5)).astype(np.float32)
+    score = X[:, 0] * X[:, 1] + 0.8 * np.sin(2.0 * X[:, 2]) + 0.5 * (X[:, 3] ** 2 - 1.0) - 0.4 * X[:, 4]
+    y = (score + 0.3 * rng.standard_normal(n) > 0).astype(np.int64)
+    return X, y
+
+
+def make_har(n, seed, n_timesteps=128, n_channels=9):
+    """HAR-like sequences: 2 classes of noisy sinusoid mixtures on 9 channels (50 Hz).
+
+    Class 0 ("still") has weaker, slower oscillations than class 1 ("moving"); the
+    amplitude ranges overlap so the task is not trivial.
+    """
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    t = np.arange(n_timesteps) / 50.0
+    freq = np.where(y == 1, rng.uniform(1.5, 3.0, n), rng.uniform(0.5, 2.0, n))
+    amp = np.where(y == 1, rng.uniform(0.4, 1.2, n), rng.uniform(0.1, 0.7, n))
+    mix = rng.uniform(0.5, 1.5, (n, 1, n_channels))  # per-channel weight
+    phase = rng.uniform(0, 2 * np.pi, (n, 1, n_channels))
+    arg = 2 * np.pi * freq[:, None, None] * t[None, :, None] + phase
+    signal = amp[:, None, None] * mix * (np.sin(arg) + 0.5 * np.sin(2 * arg + 1.0))
+    X = signal + 0.3 * rng.standard_normal((n, n_timesteps, n_channels))
+    return X.reshape(n, -1).astype(np.float32), y
+
+
+def standardize(X_train, X_test):
+    """StandardScaler fitted on the training rows (flattened features)."""
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(X_train)
+    return (
+        scaler.transform(X_train).astype(np.float32),
+        scaler.transform(X_test).astype(np.float32),
+    )
+
+
+def load_digits_split(seed):
+    """Load sklearn digits: stratified 70/30 split, standardized flattened pixels."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
+    X_tr, X_te = standardize(X_tr, X_te)
+    return X_tr, X_te, y_tr, y_te
+
+
+def build_scenarios(quick):
+    """Build the four training scenarios, sized for a full or a ``--quick`` run."""
+    n_route, n_har, digit_reps = (5_000, 300, 1) if quick else (100_000, 3_000, 8)
+    epochs, repeats, acc_epochs = (1, 1, 5) if quick else (3, 3, 40)
+    X, y = make_routing(n_route + n_route // 5, SEED)
+    routing = Scenario(
+        "routing T=1 D=5 h=16",
+        X[:n_route],
+        y[:n_route],
+        X[n_route:],
+        y[n_route:],
+        1,
+        16,
+        epochs,
+        repeats,
+        10.0,
+    )
+    X_tr, X_te, y_tr, y_te = load_digits_split(SEED)
+    digits = Scenario(
+        f"digits T=8 D=8 h=16 (train x{digit_reps})",
+        np.tile(X_tr, (digit_reps, 1)),
+        np.tile(y_tr, digit_reps),
+        X_te,
+        y_te,
+        8,
+        16,
+        epochs,
+        repeats,
+        5.0,
+    )
+    X, y = make_har(n_har + n_har // 3, SEED)
+    X_tr, X_te = standardize(X[:n_har], X[n_har:])
+    har = Scenario(
+        "HAR-like T=128 D=9 h=16",
+        X_tr,
+        y[:n_har],
+        X_te,
+        y[n_har:],
+        128,
+        16,
+        epochs,
+        repeats,
+        3.0,
+    )
+    X_tr, X_te, y_tr, y_te = load_digits_split(SEED)
+    accuracy = Scenario(
+        f"digits accuracy T=8 h=32 ({acc_epochs} epochs)",
+        X_tr,
+        y_tr,
+        X_te,
+        y_te,
+        8,
+        32,
+        acc_epochs,
+        1,
+    )
+    return [routing, digits, har, accuracy]
+
+
+# ----------------------------------------------------------------------------- systems
+
+
+def make_system(system, sc):
+    """Return a fresh, unfitted ``system`` estimator configured for scenario ``sc``."""
+    common = {
+        "hidden_dim": sc.hidden,
+        "n_timesteps": sc.n_timesteps,
+        "batch_size": BATCH_SIZE,
+        "epochs": sc.epochs,
+        "learning_rate": LEARNING_RATE,
+        "random_state": SEED,
+    }
+    if system == OURS:
+        from skfastgrnn import FastGRNNClassifier
+
+        return FastGRNNClassifier(validation_split=0.0, early_stopping_patience=None, **common)
+    if system == EDGEML:
+        return _peers.EdgeMLFastGRNNPeer(**common)
+    if system == GRU:
+        return _peers.TorchGRUPeer(**common)
+    if system == MLP:
+        return _peers.make_mlp_peer(sc.hidden, BATCH_SIZE, sc.epochs, LEARNING_RATE, SEED)
+    raise ValueError(system)
+
+
+def timed_fit(system, sc):
+    """Fit a fresh estimator; return it and the wall-clock seconds of ``fit``."""
+    est = make_system(system, sc)
+    start = time.perf_counter()
+    est.fit(sc.X_train, sc.y_train)
+    return est, time.perf_counter() - start
+
+
+def warm_up(sc):
+    """Fit every system once on a small slice, untimed (imports, first-call costs)."""
+    small = replace(sc, X_train=sc.X_train[:512], y_train=sc.y_train[:512], epochs=1)
+    for system in SYSTEMS:
+        timed_fit(system, small)
+
+
+def _fastest_epoch(model, so_far):
+    """Fastest epoch in the model's ``history_`` (if it has one), or ``so_far``."""
+    seconds = [h["seconds"] for h in getattr(model, "history_", [])]
+    candidates = [x for x in (*seconds, so_far) if x is not None]
+    return min(candidates, default=None)
+
+
+def run_scenario(sc):
+    """Time every system (best of ``repeats``, interleaved) and score it on test."""
+    warm_up(sc)
+    best = {s: float("inf") for s in SYSTEMS}
+    fastest = dict.fromkeys(SYSTEMS)
+    models = {}
+    for _ in range(sc.repeats):
+        for system in SYSTEMS:
+            models[system], seconds = timed_fit(system, sc)
+            best[system] = min(best[system], seconds)
+            fastest[system] = _fastest_epoch(models[system], fastest[system])
+    n_seen = len(sc.y_train) * sc.epochs
+    rows = [
+        Row(
+            sc.name,
+            s,
+            best[s] / sc.epochs,
+            n_seen / best[s],
+            models[s].score(sc.X_test, sc.y_test),
+            fastest_epoch=fastest[s],
+        )
+        for s in SYSTEMS
+    ]
+    ours = rows[0].samples_per_second
+    for row in rows[1:]:
+        row.ratio = ours / row.samples_per_second
+    return rows, models
+
+
+# ----------------------------------------------------------------------------- latency
+
+
+def ours_latency(model, X, n_calls):
+    """Per-call seconds of ``model.predict_proba(X)`` through the public API."""
+    for _ in range(min(50, n_calls)):  # warm-up
+        model.predict_proba(X)
+    timings = np.empty(n_calls)
+    for i in range(n_calls):
+        start = time.perf_counter()
+        model.predict_proba(X)
+        timings[i] = time.perf_counter() - start
+    return timings
+
+
+def run_latency(models, X, n_calls):
+    """Median / p90 microseconds per predict_proba call for 1 and 32 samples."""
+    results = []
+    for n_rows in (1, 32):
+        batch = np.ascontiguousarray(X[:n_rows])
+        per_system = {OURS: ours_latency(models[OURS], batch, n_calls)}
+        for system in (EDGEML, GRU):
+            per_system[system] = _peers.torch_latency(models[system], batch, n_calls)
+        ours_median = np.median(per_system[OURS])
+        for system, timings in per_system.items():
+            median = np.median(timings)
+            speedup = None if system == OURS else median / ours_median
+            results.append(
+                (
+                    n_rows,
+                    system,
+                    1e6 * median,
+                    1e6 * np.percentile(timings, 90),
+                    speedup,
+                )
+            )
+    return results
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def environment_lines():
+    """Versions and thread settings, one ``key: value`` string per line."""
+    import sklearn
+    import threadpoolctl
+
+    torch = _peers.configure_torch(SEED)
+    versions = _peers.peer_versions()
+    blas = [
+        f"{i.get('internal_api')}/{i.get('architecture', '?')} threads={i.get('num_threads')}"
+        for i in threadpoolctl.threadpool_info()
+    ]
+    env = {v: os.environ.get(v) for v in (*THREAD_VARS, "OPENBLAS_CORETYPE")}
+    machine = f"{platform.machine()}, {os.cpu_count()} cpus"
+    threads = ", ".join(f"{k}={v}" for k, v in env.items())
+    return [
+        f"python {platform.python_version()} on {machine}",
+        f"numpy {np.__version__}, torch {torch.__version__}, "
+        + f"edgeml-pytorch {versions['edgeml-pytorch']}, "
+        + f"scikit-learn {sklearn.__version__}, skfastgrnn {_ours_version()}",
+        f"threads: {threads}, torch.get_num_threads()={torch.get_num_threads()}",
+        "BLAS: " + "; ".join(blas),
+    ]
+
+
+def _ours_version():
+    """Return skfastgrnn's ``__version__`` (or 'unknown') and its import folder."""
+    import skfastgrnn
+
+    version = getattr(skfastgrnn, "__version__", "unknown")
+    return f"{version} ({Path(skfastgrnn.__file__).parent})"
+
+
+def _fmt(value, spec, empty="—"):
+    """Format ``value`` with ``spec``, or ``empty`` for None."""
+    return empty if value is None else format(value, spec)
+
+
+def training_table(rows):
+    """Markdown table of the training rows."""
+    header = "| scenario | system | epoch seconds | samples/s | ratio (ours/peer) | accuracy |"
+    lines = [header, "|---|---|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(
+            f"| {r.scenario} | {r.system} | {r.epoch_seconds:.3f} "
+            f"| {r.samples_per_second:,.0f} | {_fmt(r.ratio, '.1f')}x "
+            f"| {r.accuracy:.4f} |".replace("—x", "—")
+        )
+    return "\n".join(lines)
+
+
+def latency_table(results, n_calls):
+    """Markdown table of predict_proba latency."""
+    what = f"predict_proba (routing model, {n_calls} calls)"
+    header = f"| {what} | system | median us | p90 us | ours faster by |"
+    lines = [header, "|---|---|---:|---:|---:|"]
+    for n_rows, system, median, p90, speedup in results:
+        lines.append(
+            f"| {n_rows} sample{'s' if n_rows > 1 else ''} | {system} "
+            f"| {median:.1f} | {p90:.1f} | {_fmt(speedup, '.1f')}x |".replace("—x", "—")
+        )
+    return "\n".join(lines)
+
+
+def target_lines(rows, scenarios, latency):
+    """PASS/MISS line for every target of the issue."""
+    by_key = {(r.scenario, r.system): r for r in rows}
+    checks = []
+    for sc in scenarios:
+        ours, edge = by_key[(sc.name, OURS)], by_key[(sc.name, EDGEML)]
+        if sc.target_ratio is not None:
+            text = f"{sc.name}: ours/edgeml samples/s {edge.ratio:.1f}x"
+            checks.append((f"{text} >= {sc.target_ratio:g}x", edge.ratio >= sc.target_ratio))
+        accs = f"ours {ours.accuracy:.4f} vs edgeml {edge.accuracy:.4f}"
+        text = f"{sc.name}: accuracy {accs}"
+        checks.append((f"{text} (within 1 point)", ours.accuracy >= edge.accuracy - 0.01))
+    route, acc = scenarios[0], scenarios[-1]
+    ours_route = by_key[(route.name, OURS)]
+    epoch_s = ours_route.epoch_seconds
+    fastest = _fmt(ours_route.fastest_epoch, ".3f", "n/a")
+    text = f"{route.name}: ours epoch {epoch_s:.3f} s (fit / epochs; fastest in history_"
+    checks.append((f"{text} {fastest} s) <= 0.12 s", epoch_s <= 0.12))
+    acc_ours = by_key[(acc.name, OURS)].accuracy
+    checks.append((f"{acc.name}: ours accuracy {acc_ours:.4f} >= 0.97", acc_ours >= 0.97))
+    for n_rows, system, median, _, _ in latency:
+        if system == OURS:
+            limit = 100.0 if n_rows == 1 else 200.0
+            text = f"predict_proba {n_rows} sample(s): ours {median:.1f} us"
+            checks.append((f"{text} <= {limit:g} us", median <= limit))
+    return [f"- {'PASS' if ok else 'MISS'}: {text}" for text, ok in checks]
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def parse_args(argv=None):
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes and 1 epoch: a smoke run in well under a minute",
+    )
+    parser.add_argument(
+        "--markdown",
+        metavar="PATH",
+        type=Path,
+        help="also write the tables (and environment) to this file",
+    )
+    parser.add_argument(
+        "--latency-calls",
+        type=int,
+        default=None,
+        help="predict_proba calls per latency measurement (default 2000, 200 with --quick)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    """Run every scenario, print the tables and the target checks."""
+    args = parse_args(argv)
+    n_calls = args.latency_calls or (200 if args.quick else 2000)
+    header = environment_lines()
+    print("\n".join(header), flush=True)
+    scenarios = build_scenarios(args.quick)
+    rows, routing_models = [], None
+    for sc in scenarios:
+        start = time.perf_counter()
+        sc_rows, models = run_scenario(sc)
+        rows += sc_rows
+        routing_models = routing_models or models
+        print(f"... {sc.name}: {time.perf_counter() - start:.1f} s", flush=True)
+    latency = run_latency(routing_models, scenarios[0].X_test, n_calls)
+    mode = "quick (reduced sizes; targets indicative only)" if args.quick else "full"
+    report = "\n\n".join(
+        [
+            f"## skfastgrnn training benchmark ({mode})",
+            "\n".join(f"- {line}" for line in header),
+            training_table(rows),
+            latency_table(latency, n_calls),
+            "Targets:\n" + "\n".join(target_lines(rows, scenarios, latency)),
+        ]
+    )
+    print("\n" + report)
+    if args.markdown:
+        args.markdown.write_text(report + "\n")
+        print(f"\nwrote {args.markdown}")
+
+
+if __name__ == "__main__":
+    main()

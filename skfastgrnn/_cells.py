@@ -1,0 +1,527 @@
+"""The maths of the network: nonlinearities, recurrent cells, head and loss.
+
+Pure numpy, no scikit-learn. Everything works on a batch at once and is
+time-major: a batch of sequences is an array of shape ``(T, B, D)``.
+
+The network is::
+
+    P     = X W                        input projection, all timesteps in one product
+    h_t   = cell(P_t, h_{t-1} U, ...)  recurrence, h_0 = 0
+    z     = h_T W_out + b_out          logits
+    loss  = sum_i w_i CE(softmax(z_i), y_i) / sum_i w_i + l2 / 2 * ||matrices||^2
+
+with row-vector convention (``x W`` rather than ``W x``). Every parameter lives
+in one flat buffer; :class:`Layout` names views into it, so the optimizer,
+clipping, L2, saving and quantization all see one vector.
+
+Cells
+-----
+``"fastgrnn"`` (Kusupati et al., 2018, eq. 3-4), W and U shared by gate and update::
+
+    z_t = gate(x_t W + h_{t-1} U + b_z)
+    c_t = update(x_t W + h_{t-1} U + b_h)
+    h_t = (zeta (1 - z_t) + nu) c_t + z_t h_{t-1}
+    zeta = sigmoid(zeta_logit), nu = sigmoid(nu_logit)   (trainable, kept in [0, 1])
+
+``"fastrnn"`` (same paper, eq. 1)::
+
+    c_t = update(x_t W + h_{t-1} U + b)
+    h_t = alpha c_t + beta h_{t-1},  alpha = sigmoid(alpha_logit), beta = sigmoid(beta_logit)
+
+``"guide"``: the cell of the Tiny Dancer FastGRNN training guide, a GRU-like cell
+with separate input matrices per gate and a reset gate. It differs from the
+paper's cell in that W is not shared (three input matrices, so ~3x the input
+weights), the gates do not see h_{t-1}, a reset gate multiplies h_{t-1} before
+the recurrent matrix, and nu, zeta are fixed scalings (``GUIDE_NU``,
+``GUIDE_ZETA``), not trainable::
+
+    r_t = gate(nu (x_t W_r + b_r))
+    u_t = gate(nu (x_t W_u + b_u))
+    c_t = update(zeta (x_t W_c + (r_t * h_{t-1}) U + b_c))
+    h_t = u_t h_{t-1} + (1 - u_t) c_t
+
+Its input matrix is stored as one ``W`` of shape ``(D, 3H)`` = ``[W_r | W_u | W_c]``
+so the input projection stays one product. The guide writes the recurrent
+matrix as ``W``; here it is ``U`` like in the other cells.
+
+Low rank: ``W = W1 W2`` (``rank``) and ``U = U1 U2`` (``u_rank``). The full matrix
+is formed once per batch, gradients flow back with ``dW1 = dW W2^T`` and
+``dW2 = W1^T dW``.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+GUIDE_NU = 0.8
+GUIDE_ZETA = 1.2
+
+# ---------------------------------------------------------------------------
+# Nonlinearities. Each derivative is written in terms of the OUTPUT y = f(x),
+# so the forward pass only keeps activations.
+
+
+def _sigmoid(x, out):
+    return expit(x, out=out)
+
+
+def _d_sigmoid(y):
+    return y * (1.0 - y)
+
+
+def _tanh(x, out):
+    return np.tanh(x, out=out)
+
+
+def _d_tanh(y):
+    return 1.0 - y * y
+
+
+def _relu(x, out):
+    return np.maximum(x, 0.0, out=out)
+
+
+def _d_relu(y):
+    return (y > 0.0).astype(y.dtype)
+
+
+def _quant_sigm(x, out):
+    # clip((x + 1) / 2, 0, 1): piecewise linear, integer friendly
+    out = np.multiply(x, 0.5, out=out)
+    out += 0.5
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _d_quant_sigm(y):
+    return 0.5 * ((y > 0.0) & (y < 1.0))
+
+
+def _quant_sigm4(x, out):
+    out = np.multiply(x, 0.25, out=out)
+    out += 0.5
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _d_quant_sigm4(y):
+    return 0.25 * ((y > 0.0) & (y < 1.0))
+
+
+def _quant_tanh(x, out):
+    return np.clip(x, -1.0, 1.0, out=out)
+
+
+def _d_quant_tanh(y):
+    return (np.abs(y) < 1.0).astype(y.dtype)
+
+
+#: name -> (function(x, out) -> y, derivative(y) -> f'(x))
+NONLINEARITIES = {
+    "sigmoid": (_sigmoid, _d_sigmoid),
+    "tanh": (_tanh, _d_tanh),
+    "relu": (_relu, _d_relu),
+    "quantSigm": (_quant_sigm, _d_quant_sigm),
+    "quantSigm4": (_quant_sigm4, _d_quant_sigm4),
+    "quantTanh": (_quant_tanh, _d_quant_tanh),
+}
+
+
+def _logistic(v):
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+# ---------------------------------------------------------------------------
+# Cells. Each cell works on the input projection P (T, B, G*H), already
+# computed for all timesteps, and the full recurrent matrix U (H, H).
+# forward returns (H_last, cache); backward returns (dP, dU, {name: grad}).
+
+
+class FastGRNNCell:
+    """The paper's FastGRNN cell (shared W and U, trainable zeta and nu)."""
+
+    n_blocks = 1
+
+    @staticmethod
+    def param_shapes(hidden_dim):
+        h = hidden_dim
+        return [("b_z", (h,)), ("b_h", (h,)), ("zeta_logit", (1,)), ("nu_logit", (1,))]
+
+    @staticmethod
+    def init_params(views, rng):
+        # the reference implementation's initialization
+        views["b_z"][...] = 1.0
+        views["b_h"][...] = 1.0
+        views["zeta_logit"][...] = 1.0
+        views["nu_logit"][...] = -4.0
+
+    @staticmethod
+    def forward(P, U, views, gate, update):
+        gate_f, d_gate = NONLINEARITIES[gate]
+        update_f, d_update = NONLINEARITIES[update]
+        T, B, H = P.shape
+        zeta = _logistic(views["zeta_logit"][0])
+        nu = _logistic(views["nu_logit"][0])
+        Pz = P + views["b_z"]
+        Ph = P + views["b_h"]
+        Hs = np.empty((T + 1, B, H), dtype=P.dtype)
+        Hs[0] = 0.0
+        Z = np.empty_like(P)
+        C = np.empty_like(P)
+        scale = zeta + nu
+        for t in range(T):
+            if t:  # h_0 = 0: the first step needs no recurrent product
+                hu = Hs[t] @ U
+                gate_f(np.add(Pz[t], hu, out=Z[t]), out=Z[t])
+                update_f(np.add(Ph[t], hu, out=C[t]), out=C[t])
+            else:
+                gate_f(Pz[0], out=Z[0])
+                update_f(Ph[0], out=C[0])
+            # h = (zeta (1 - z) + nu) c + z h  ==  (zeta + nu) c + z (h - zeta c)
+            h = Hs[t] - zeta * C[t]
+            h *= Z[t]
+            h += scale * C[t]
+            Hs[t + 1] = h
+        cache = (Hs, Z, C, zeta, nu, d_gate, d_update)
+        return Hs[T], cache
+
+    @staticmethod
+    def backward(dh, U, cache):
+        Hs, Z, C, zeta, nu, d_gate, d_update = cache
+        T = Z.shape[0]
+        # everything that does not depend on dh, for all steps at once
+        dz_dpre = (Hs[:-1] - zeta * C) * d_gate(Z)  # dh_t/dz_t * gate'
+        dc_dpre = (zeta * (1.0 - Z) + nu) * d_update(C)  # dh_t/dc_t * update'
+        S = dz_dpre + dc_dpre
+        dHs = np.empty_like(Z)
+        dA = np.empty_like(Z)
+        Ut = U.T
+        for t in range(T - 1, -1, -1):
+            dHs[t] = dh
+            np.multiply(dh, S[t], out=dA[t])
+            if t:
+                dh = dh * Z[t]
+                dh += dA[t] @ Ut
+        H = Z.shape[2]
+        dU = _hprev_product(Hs, dA)
+        dHC = dHs * C
+        grads = {
+            "b_z": np.einsum("tbh,tbh->h", dHs, dz_dpre).reshape(H),
+            "b_h": np.einsum("tbh,tbh->h", dHs, dc_dpre).reshape(H),
+            "zeta_logit": np.array([(dHC.sum() - np.vdot(dHC, Z)) * zeta * (1 - zeta)]),
+            "nu_logit": np.array([dHC.sum() * nu * (1 - nu)]),
+        }
+        return dA, dU, grads
+
+
+class FastRNNCell:
+    """The paper's FastRNN cell (trainable alpha and beta)."""
+
+    n_blocks = 1
+
+    @staticmethod
+    def param_shapes(hidden_dim):
+        return [("b", (hidden_dim,)), ("alpha_logit", (1,)), ("beta_logit", (1,))]
+
+    @staticmethod
+    def init_params(views, rng):
+        views["b"][...] = 0.0
+        views["alpha_logit"][...] = -3.0
+        views["beta_logit"][...] = 3.0
+
+    @staticmethod
+    def forward(P, U, views, gate, update):
+        update_f, d_update = NONLINEARITIES[update]
+        T, B, H = P.shape
+        alpha = _logistic(views["alpha_logit"][0])
+        beta = _logistic(views["beta_logit"][0])
+        Pb = P + views["b"]
+        Hs = np.empty((T + 1, B, H), dtype=P.dtype)
+        Hs[0] = 0.0
+        C = np.empty_like(P)
+        for t in range(T):
+            if t:
+                update_f(np.add(Pb[t], Hs[t] @ U, out=C[t]), out=C[t])
+            else:
+                update_f(Pb[0], out=C[0])
+            h = beta * Hs[t]
+            h += alpha * C[t]
+            Hs[t + 1] = h
+        return Hs[T], (Hs, C, alpha, beta, d_update)
+
+    @staticmethod
+    def backward(dh, U, cache):
+        Hs, C, alpha, beta, d_update = cache
+        T = C.shape[0]
+        S = alpha * d_update(C)
+        dHs = np.empty_like(C)
+        dA = np.empty_like(C)
+        Ut = U.T
+        for t in range(T - 1, -1, -1):
+            dHs[t] = dh
+            np.multiply(dh, S[t], out=dA[t])
+            if t:
+                dh = dh * beta
+                dh += dA[t] @ Ut
+        dU = _hprev_product(Hs, dA)
+        grads = {
+            "b": dA.sum(axis=(0, 1)),
+            "alpha_logit": np.array([np.vdot(dHs, C) * alpha * (1 - alpha)]),
+            "beta_logit": np.array([np.vdot(dHs, Hs[:-1]) * beta * (1 - beta)]),
+        }
+        return dA, dU, grads
+
+
+class GuideCell:
+    """The Tiny Dancer guide's cell: reset/update gates, fixed nu and zeta."""
+
+    n_blocks = 3
+
+    @staticmethod
+    def param_shapes(hidden_dim):
+        h = hidden_dim
+        return [("b_r", (h,)), ("b_u", (h,)), ("b_c", (h,))]
+
+    @staticmethod
+    def init_params(views, rng):
+        views["b_r"][...] = 0.0
+        views["b_u"][...] = 0.0
+        views["b_c"][...] = 0.0
+
+    @staticmethod
+    def forward(P, U, views, gate, update):
+        gate_f, d_gate = NONLINEARITIES[gate]
+        update_f, d_update = NONLINEARITIES[update]
+        T, B, H3 = P.shape
+        H = H3 // 3
+        # the gates see only x_t: compute them for all steps at once
+        R = gate_f(GUIDE_NU * (P[:, :, :H] + views["b_r"]), out=None)
+        Ug = gate_f(GUIDE_NU * (P[:, :, H : 2 * H] + views["b_u"]), out=None)
+        Pc = GUIDE_ZETA * (P[:, :, 2 * H :] + views["b_c"])
+        Hs = np.empty((T + 1, B, H), dtype=P.dtype)
+        Hs[0] = 0.0
+        RH = np.empty((T, B, H), dtype=P.dtype)  # r_t * h_{t-1}
+        C = np.empty((T, B, H), dtype=P.dtype)
+        zU = GUIDE_ZETA * U
+        for t in range(T):
+            np.multiply(R[t], Hs[t], out=RH[t])
+            if t:
+                update_f(np.add(Pc[t], RH[t] @ zU, out=C[t]), out=C[t])
+            else:
+                update_f(Pc[0], out=C[0])
+            # h = u h + (1 - u) c  ==  c + u (h - c)
+            h = Hs[t] - C[t]
+            h *= Ug[t]
+            h += C[t]
+            Hs[t + 1] = h
+        return Hs[T], (Hs, R, Ug, C, RH, d_gate, d_update)
+
+    @staticmethod
+    def backward(dh, U, cache):
+        Hs, R, Ug, C, RH, d_gate, d_update = cache
+        T, B, H = C.shape
+        Sc = GUIDE_ZETA * (1.0 - Ug) * d_update(C)  # dh_t / d(pre-zeta candidate)
+        dHs = np.empty_like(C)
+        dAc = np.empty_like(C)  # gradient of x W_c + (r h) U + b_c
+        dRH = np.empty_like(C)
+        Ut = U.T
+        for t in range(T - 1, -1, -1):
+            dHs[t] = dh
+            np.multiply(dh, Sc[t], out=dAc[t])
+            if t:
+                np.matmul(dAc[t], Ut, out=dRH[t])
+                dh = dh * Ug[t]
+                dh += dRH[t] * R[t]
+            else:
+                dRH[0] = 0.0  # h_0 = 0: nothing flows into r_0
+        dR = dRH * Hs[:-1]
+        dPr = GUIDE_NU * dR * d_gate(R)
+        dPu = GUIDE_NU * (dHs * (Hs[:-1] - C)) * d_gate(Ug)
+        dP = np.concatenate([dPr, dPu, dAc], axis=2)
+        dU = RH.reshape(T * B, H).T @ dAc.reshape(T * B, H)
+        grads = {
+            "b_r": dPr.sum(axis=(0, 1)),
+            "b_u": dPu.sum(axis=(0, 1)),
+            "b_c": dAc.sum(axis=(0, 1)),
+        }
+        return dP, dU, grads
+
+
+def _hprev_product(Hs, dA):
+    """sum_t h_{t-1}^T dA_t in one product (h_0 = 0 contributes nothing)."""
+    T, B, H = dA.shape
+    if T == 1:
+        return np.zeros((H, H), dtype=dA.dtype)
+    return Hs[1:T].reshape((T - 1) * B, H).T @ dA[1:].reshape((T - 1) * B, H)
+
+
+CELLS = {"fastgrnn": FastGRNNCell, "fastrnn": FastRNNCell, "guide": GuideCell}
+
+
+# ---------------------------------------------------------------------------
+# The flat parameter buffer.
+
+
+class Layout:
+    """Names, shapes and offsets of every parameter in one flat vector.
+
+    Parameters
+    ----------
+    n_step_features, hidden_dim, n_outputs : int
+    cell : str
+        Key of :data:`CELLS`.
+    rank, u_rank : int or None
+        Rank of the input matrix W and of the recurrent matrix U (None: full).
+    """
+
+    def __init__(self, n_step_features, hidden_dim, n_outputs, cell, rank=None, u_rank=None):
+        self.cell = CELLS[cell]
+        self.n_step_features = n_step_features
+        self.hidden_dim = hidden_dim
+        self.n_outputs = n_outputs
+        d, h = n_step_features, hidden_dim
+        gh = self.cell.n_blocks * h
+        shapes = []
+        # rank >= full size would only add parameters: fall back to a full matrix
+        self.low_rank_w = rank is not None and rank < min(d, gh)
+        self.low_rank_u = u_rank is not None and u_rank < h
+        if self.low_rank_w:
+            shapes += [("W1", (d, rank)), ("W2", (rank, gh))]
+        else:
+            shapes += [("W", (d, gh))]
+        if self.low_rank_u:
+            shapes += [("U1", (h, u_rank)), ("U2", (u_rank, h))]
+        else:
+            shapes += [("U", (h, h))]
+        shapes += self.cell.param_shapes(h)
+        shapes += [("W_out", (h, n_outputs)), ("b_out", (n_outputs,))]
+        self.shapes = shapes
+        self.slices = {}
+        offset = 0
+        for name, shape in shapes:
+            size = int(np.prod(shape))
+            self.slices[name] = (offset, offset + size, shape)
+            offset += size
+        self.size = offset
+        #: names of the weight matrices (L2 and pruning act on these only)
+        self.matrix_names = [n for n, s in shapes if len(s) == 2]
+
+    def views(self, buffer):
+        """Dict name -> view of ``buffer`` with the parameter's shape."""
+        return {n: buffer[a:b].reshape(s) for n, (a, b, s) in self.slices.items()}
+
+    def mask(self, names, dtype=np.float64):
+        """Flat 0/1 vector selecting the named parameters."""
+        m = np.zeros(self.size, dtype=dtype)
+        for n in names:
+            a, b, _ = self.slices[n]
+            m[a:b] = 1.0
+        return m
+
+    def init(self, rng, dtype=np.float64):
+        """A new parameter vector.
+
+        Matrices are N(0, 1 / fan_in) so that pre-activations keep unit
+        variance for standardized inputs whatever the sizes; the low-rank
+        factors each follow the same rule. Cell parameters follow the
+        reference implementation.
+        """
+        theta = np.zeros(self.size, dtype=dtype)
+        views = self.views(theta)
+        for name in self.matrix_names:
+            v = views[name]
+            v[...] = rng.standard_normal(v.shape) / np.sqrt(v.shape[0])
+        self.cell.init_params(views, rng)
+        return theta
+
+
+def _full(views, a, b, full):
+    """The matrix named ``full`` or the product of its two factors."""
+    return views[full] if full in views else views[a] @ views[b]
+
+
+def forward(layout, views, X, gate, update):
+    """Logits and a cache for :func:`backward`.
+
+    Parameters
+    ----------
+    layout : Layout
+    views : dict
+        ``layout.views(theta)``: made once by the caller, since it is reused
+        for every batch.
+    X : ndarray of shape (T, B, D), time-major.
+    gate, update : str
+        Keys of :data:`NONLINEARITIES`.
+    """
+    T, B, D = X.shape
+    W = _full(views, "W1", "W2", "W")
+    U = _full(views, "U1", "U2", "U")
+    P = (X.reshape(T * B, D) @ W).reshape(T, B, W.shape[1])
+    h, cell_cache = layout.cell.forward(P, U, views, gate, update)
+    logits = h @ views["W_out"]
+    logits += views["b_out"]
+    return logits, (X, U, h, cell_cache)
+
+
+def backward(layout, views, grad_views, cache, dlogits):
+    """Write d(loss)/d(parameters) into ``grad_views`` given d(loss)/d(logits)."""
+    X, U, h, cell_cache = cache
+    T, B, D = X.shape
+    np.matmul(h.T, dlogits, out=grad_views["W_out"])
+    np.sum(dlogits, axis=0, out=grad_views["b_out"])
+    dh = dlogits @ views["W_out"].T
+    dP, dU, cell_grads = layout.cell.backward(dh, U, cell_cache)
+    for name, g in cell_grads.items():
+        grad_views[name][...] = g
+    # all timesteps' input gradients in one product
+    dW = X.reshape(T * B, D).T @ dP.reshape(T * B, dP.shape[2])
+    _factor_grads(views, grad_views, dW, "W1", "W2", "W")
+    _factor_grads(views, grad_views, dU, "U1", "U2", "U")
+
+
+def _factor_grads(views, gviews, dM, a, b, full):
+    if full in gviews:
+        gviews[full][...] = dM
+    else:
+        np.matmul(dM, views[b].T, out=gviews[a])
+        np.matmul(views[a].T, dM, out=gviews[b])
+
+
+def softmax(logits):
+    """Row-wise softmax, stable for large logits."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+def log_softmax(logits):
+    z = logits - logits.max(axis=1, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return z
+
+
+def cross_entropy(logits, y, weight):
+    """Weighted mean cross-entropy and its gradient with respect to the logits.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (B, K)
+    y : ndarray of int of shape (B,)
+        Class indices.
+    weight : ndarray of shape (B,)
+        Non-negative sample weights with a positive sum.
+
+    Returns
+    -------
+    loss : float
+    dlogits : ndarray of shape (B, K)
+    n_correct : float
+        Weighted count of correct argmax predictions.
+    """
+    rows = np.arange(logits.shape[0])
+    logp = log_softmax(logits)
+    total = weight.sum()
+    loss = -np.dot(weight, logp[rows, y]) / total
+    dlogits = np.exp(logp)
+    n_correct = np.dot(weight, dlogits.argmax(axis=1) == y)
+    dlogits[rows, y] -= 1.0
+    dlogits *= (weight / total)[:, None]
+    return loss, dlogits, n_correct

@@ -1,0 +1,506 @@
+"""FastGRNNClassifier: the scikit-learn estimator.
+
+It validates, orchestrates and holds state; the maths is in ``_cells``, the
+optimizer in ``_optim`` and the loop in ``_train``.
+"""
+
+import sys
+import warnings
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._cells import CELLS, NONLINEARITIES, Layout, log_softmax, softmax
+from ._optim import adam_state
+from ._train import TrainingConfig, predict_logits, train
+
+#: parameters that fix the shape of the network: warm_start cannot change them
+_ARCHITECTURE = ("hidden_dim", "cell", "rank", "u_rank", "gate_nonlinearity", "update_nonlinearity", "n_timesteps")
+
+
+@contextmanager
+def _restore_on_error(estimator):
+    """Leave the estimator exactly as it was if the block raises."""
+    saved = dict(estimator.__dict__)
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved)
+        raise
+
+
+class FastGRNNClassifier(ClassifierMixin, BaseEstimator):
+    """FastGRNN recurrent classifier trained with BPTT and Adam.
+
+    A tiny gated RNN (Kusupati et al., NeurIPS 2018) reads each row as a
+    sequence of ``n_timesteps`` steps; a softmax layer on the last hidden state
+    gives the class probabilities. Training is mini-batch Adam with a stratified
+    validation split, early stopping that restores the best weights, step
+    learning-rate decay, gradient clipping and L2.
+
+    Parameters
+    ----------
+    hidden_dim : int, default=16
+        Number of hidden units.
+    cell : {"fastgrnn", "fastrnn", "guide"}, default="fastgrnn"
+        ``"fastgrnn"``: the paper's cell (shared W and U, trainable zeta and
+        nu). ``"fastrnn"``: the paper's FastRNN (trainable alpha, beta).
+        ``"guide"``: the Tiny Dancer guide's cell (separate reset, update and
+        candidate input matrices, fixed nu=0.8 and zeta=1.2). Equations in
+        ``skfastgrnn._cells`` and the user guide.
+    rank : int or None, default=None
+        Rank of the input matrix, ``W = W1 W2``; None (or a rank not below
+        the matrix's smaller side) keeps W full.
+    u_rank : int or None, default=None
+        Rank of the recurrent matrix, ``U = U1 U2``.
+    gate_nonlinearity : {"sigmoid", "quantSigm", "quantSigm4", "tanh", "quantTanh", "relu"}, default="sigmoid"
+        Nonlinearity of the gate(s). ``quantSigm`` is ``clip((x + 1) / 2, 0, 1)``.
+    update_nonlinearity : same choices, default="tanh"
+        Nonlinearity of the candidate state. ``quantTanh`` is ``clip(x, -1, 1)``.
+    n_timesteps : int, default=1
+        Number of steps each row is split into: a row of width ``T * D`` is
+        read as ``[x_1, ..., x_T]``, each of ``D`` features. 1 means one row is
+        one step. Ignored for 3-D input, whose second axis gives the steps.
+    learning_rate : float, default=0.01
+        Initial Adam step size (the paper's value; the guide's 0.001 needs
+        many more epochs on small data).
+    batch_size : int, default=32
+        Mini-batch size (capped at the number of training rows).
+    epochs : int, default=100
+        Maximum number of passes over the training rows.
+    validation_split : float in [0, 1), default=0.1
+        Fraction of rows held out, stratified by class and seeded by
+        ``random_state``, to compute ``val_loss`` / ``val_accuracy`` and to
+        drive early stopping. 0 disables it. With too few rows for a
+        stratified split (fewer than 2 per class, or fewer validation rows
+        than classes) training uses all rows and warns.
+    early_stopping_patience : int or None, default=10
+        Stop after this many epochs without a lower validation loss (training
+        loss when there is no validation set) and restore the weights of the
+        best epoch. None trains for ``epochs`` epochs and keeps the last weights.
+    lr_decay : float in (0, 1], default=0.5
+        The learning rate is multiplied by ``lr_decay`` every ``lr_decay_step``
+        epochs: ``lr = learning_rate * lr_decay ** (epoch // lr_decay_step)``.
+    lr_decay_step : int >= 1, default=20
+    grad_clip : float or None, default=5.0
+        Gradient clipping threshold; None disables clipping.
+    grad_clip_mode : {"value", "norm"}, default="value"
+        ``"value"`` clips each gradient entry to ``[-grad_clip, grad_clip]``
+        (the guide's meaning); ``"norm"`` rescales the whole gradient when its
+        global L2 norm exceeds ``grad_clip``.
+    adam_beta1, adam_beta2, adam_epsilon : float, default=0.9, 0.999, 1e-8
+    l2_reg : float, default=1e-3
+        L2 penalty ``0.5 * l2_reg * ||w||^2`` on the weight matrices (not on
+        biases or the gate scalars), added to each batch's mean loss.
+    shuffle : bool, default=True
+        Shuffle the training rows every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialization, the validation split and the shuffling: the
+        same value gives bit-identical weights.
+    warm_start : bool, default=False
+        ``fit`` continues from the current weights (with a fresh Adam state)
+        instead of starting over: fine-tuning on new data, e.g. with a lower
+        learning_rate. Architecture parameters cannot change.
+    verbose : int, default=0
+        1 prints one line per epoch to stderr.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+        Width of the (flattened) rows, ``n_timesteps_ * n_step_features_``.
+    feature_names_in_ : ndarray of str
+        Only when X has string column names.
+    n_timesteps_, n_step_features_ : int
+    n_iter_ : int
+        Epochs run, over all calls to fit (with warm_start) and partial_fit.
+    history_ : list of dict
+        One entry per epoch: epoch, train_loss, val_loss, train_accuracy,
+        val_accuracy, learning_rate, seconds (val_* are None without
+        validation; losses are the data loss, without the L2 term).
+    best_epoch_ : int
+        Epoch whose weights are kept.
+    weights_ : dict of str to ndarray
+        The named parameters (views of one flat vector). ``zeta_logit`` and
+        friends are the values before the sigmoid.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skfastgrnn import FastGRNNClassifier
+    >>> X, y = make_classification(n_samples=300, n_features=5, random_state=0)
+    >>> model = make_pipeline(StandardScaler(), FastGRNNClassifier(epochs=20, random_state=0))
+    >>> model.fit(X, y).score(X, y) > 0.8
+    True
+    """
+
+    _parameter_constraints = {
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "cell": [StrOptions(set(CELLS))],
+        "rank": [Interval(Integral, 1, None, closed="left"), None],
+        "u_rank": [Interval(Integral, 1, None, closed="left"), None],
+        "gate_nonlinearity": [StrOptions(set(NONLINEARITIES))],
+        "update_nonlinearity": [StrOptions(set(NONLINEARITIES))],
+        "n_timesteps": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "validation_split": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping_patience": [Interval(Integral, 1, None, closed="left"), None],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
+        "lr_decay_step": [Interval(Integral, 1, None, closed="left")],
+        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "grad_clip_mode": [StrOptions({"value", "norm"})],
+        "adam_beta1": [Interval(Real, 0, 1, closed="left")],
+        "adam_beta2": [Interval(Real, 0, 1, closed="left")],
+        "adam_epsilon": [Interval(Real, 0, None, closed="neither")],
+        "l2_reg": [Interval(Real, 0, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_dim=16,
+        *,
+        cell="fastgrnn",
+        rank=None,
+        u_rank=None,
+        gate_nonlinearity="sigmoid",
+        update_nonlinearity="tanh",
+        n_timesteps=1,
+        learning_rate=0.01,
+        batch_size=32,
+        epochs=100,
+        validation_split=0.1,
+        early_stopping_patience=10,
+        lr_decay=0.5,
+        lr_decay_step=20,
+        grad_clip=5.0,
+        grad_clip_mode="value",
+        adam_beta1=0.9,
+        adam_beta2=0.999,
+        adam_epsilon=1e-8,
+        l2_reg=1e-3,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.hidden_dim = hidden_dim
+        self.cell = cell
+        self.rank = rank
+        self.u_rank = u_rank
+        self.gate_nonlinearity = gate_nonlinearity
+        self.update_nonlinearity = update_nonlinearity
+        self.n_timesteps = n_timesteps
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.validation_split = validation_split
+        self.early_stopping_patience = early_stopping_patience
+        self.lr_decay = lr_decay
+        self.lr_decay_step = lr_decay_step
+        self.grad_clip = grad_clip
+        self.grad_clip_mode = grad_clip_mode
+        self.adam_beta1 = adam_beta1
+        self.adam_beta2 = adam_beta2
+        self.adam_epsilon = adam_epsilon
+        self.l2_reg = l2_reg
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps * n_step_features) or (n_samples, T, D)
+            Rows laid out timestep-major: ``[x_1, ..., x_T]``.
+        y : array-like of shape (n_samples,)
+            Class labels (at least two classes).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; each batch's loss is the weighted mean.
+
+        Returns
+        -------
+        self
+        """
+        warm = self.warm_start and self.__sklearn_is_fitted__()
+        with _restore_on_error(self):
+            X, y_idx, weight = self._validate_training_data(X, y, sample_weight, first_call=not warm)
+            rng = check_random_state(self.random_state)
+            layout, theta = self._start_params(X.shape[1], warm, rng)
+            train_idx, val_idx = self._split(y_idx, rng)
+            result = self._run(layout, theta, X, y_idx, weight, adam_state(theta.size), rng, train_idx, val_idx, warm)
+            if self.early_stopping_patience is not None and not result["stopped_early"]:
+                warnings.warn(
+                    f"FastGRNNClassifier: the {self.epochs} epochs ran out while the monitored loss "
+                    "was still improving; increase epochs or learning_rate.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over (X, y), keeping the Adam state between calls.
+
+        Parameters
+        ----------
+        X, y, sample_weight : as in :meth:`fit`
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that will ever be seen; required on the first
+            call, ignored (but checked) afterwards.
+
+        Returns
+        -------
+        self
+
+        Notes
+        -----
+        No validation split and no learning-rate decay: every call uses
+        ``learning_rate`` for one pass over the given rows.
+        """
+        first = not self.__sklearn_is_fitted__()
+        with _restore_on_error(self):
+            if first and classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            X, y_idx, weight = self._validate_training_data(X, y, sample_weight, first_call=first, classes=classes)
+            rng = check_random_state(self.random_state)
+            if first:
+                layout, theta = self._start_params(X.shape[1], False, rng)
+                optimizer = adam_state(theta.size)
+            else:
+                layout, theta = self._layout, self._theta.copy()
+                optimizer = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self._optimizer.items()}
+                # a different shuffle every call, still reproducible
+                rng = np.random.RandomState(rng.randint(2**31 - 1) ^ self.n_iter_)
+            rows = np.arange(X.shape[0])
+            self._run(layout, theta, X, y_idx, weight, optimizer, rng, rows, None, warm=not first, epochs=1)
+        return self
+
+    def _validate_training_data(self, X, y, sample_weight, first_call, classes=None):
+        X = self._flatten_3d(X, fitting=first_call)
+        X, y = validate_data(self, X, y, reset=first_call, dtype=np.float64)
+        check_classification_targets(y)
+        if first_call:
+            if X.shape[1] % self.n_timesteps_ != 0:
+                raise ValueError(
+                    f"X has {X.shape[1]} columns, which cannot be split into n_timesteps="
+                    f"{self.n_timesteps_} equal steps; the width must be a multiple of n_timesteps "
+                    "(rows are laid out [x_1, ..., x_T])."
+                )
+            self.n_step_features_ = X.shape[1] // self.n_timesteps_
+            all_classes = np.unique(y) if classes is None else _check_classes(classes, y)
+            if len(all_classes) < 2:
+                raise ValueError(
+                    f"FastGRNNClassifier needs samples of at least 2 classes; got 1 class: {all_classes[0]!r}."
+                )
+            self.classes_ = all_classes
+        else:
+            if classes is not None and not np.array_equal(_check_classes(classes, y), self.classes_):
+                raise ValueError(f"classes={classes!r} differs from the classes of the first call, {self.classes_!r}.")
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"y has labels {unseen!r} the model was not trained with ({self.classes_!r}); "
+                    "fit a new model (warm_start=False) to add classes."
+                )
+        y_idx = np.searchsorted(self.classes_, y)
+        weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if not weight.sum() > 0:
+            raise ValueError("sample_weight must contain at least one positive weight; all weights are zero.")
+        return X, y_idx, weight
+
+    def _flatten_3d(self, X, fitting):
+        """Accept (n, T, D) arrays: flatten to (n, T * D) and take T from them."""
+        ndim = getattr(X, "ndim", None)
+        if fitting:
+            self.n_timesteps_ = self.n_timesteps
+        if ndim != 3:
+            return X
+        n, T, D = X.shape
+        if fitting:
+            if self.n_timesteps not in (1, T):
+                raise ValueError(
+                    f"X is 3-D with {T} timesteps but n_timesteps={self.n_timesteps}; "
+                    "leave n_timesteps=1 for 3-D input or make them agree."
+                )
+            self.n_timesteps_ = T
+        elif T != self.n_timesteps_:
+            raise ValueError(f"X has {T} timesteps, the model was fitted with {self.n_timesteps_}.")
+        return np.reshape(X, (n, T * D))
+
+    def _start_params(self, n_features, warm, rng):
+        if warm:
+            changed = [p for p in _ARCHITECTURE if getattr(self, p) != self._fitted_architecture[p]]
+            if changed:
+                raise ValueError(
+                    f"warm_start=True cannot change {', '.join(changed)}; set warm_start=False to train a new model."
+                )
+            return self._layout, self._theta.copy()
+        layout = Layout(
+            n_features // self.n_timesteps_,
+            self.hidden_dim,
+            len(self.classes_),
+            self.cell,
+            rank=self.rank,
+            u_rank=self.u_rank,
+        )
+        return layout, layout.init(rng)
+
+    def _split(self, y_idx, rng):
+        """Stratified, seeded train/validation row indices."""
+        n = len(y_idx)
+        all_rows = np.arange(n)
+        if self.validation_split == 0:
+            return all_rows, None
+        n_classes = len(self.classes_)
+        n_val = int(np.ceil(self.validation_split * n))
+        counts = np.bincount(y_idx, minlength=n_classes)
+        if counts[counts > 0].min() < 2 or n_val < n_classes or n - n_val < n_classes:
+            warnings.warn(
+                f"validation_split={self.validation_split} leaves too few rows for a stratified "
+                f"validation set ({n} rows, {n_classes} classes); training on all rows without validation.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return all_rows, None
+        splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_val, random_state=rng.randint(2**31 - 1))
+        train_idx, val_idx = next(splitter.split(np.zeros(n), y_idx))
+        return np.sort(train_idx), np.sort(val_idx)
+
+    def _config(self):
+        return TrainingConfig(
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            lr_decay=self.lr_decay,
+            lr_decay_step=self.lr_decay_step,
+            grad_clip=self.grad_clip,
+            grad_clip_mode=self.grad_clip_mode,
+            adam_beta1=self.adam_beta1,
+            adam_beta2=self.adam_beta2,
+            adam_epsilon=self.adam_epsilon,
+            l2_reg=self.l2_reg,
+            early_stopping_patience=self.early_stopping_patience,
+            shuffle=self.shuffle,
+            gate=self.gate_nonlinearity,
+            update=self.update_nonlinearity,
+        )
+
+    def _run(self, layout, theta, X, y_idx, weight, optimizer, rng, train_idx, val_idx, warm, epochs=None):
+        """Train, then commit every fitted attribute at once."""
+        config = self._config()
+        partial = epochs is not None
+        if partial:
+            config.epochs = epochs
+            config.early_stopping_patience = None
+        history = list(self.history_) if warm else []
+        log = _stderr_line if self.verbose else None
+        result = train(
+            layout,
+            theta,
+            X,
+            y_idx,
+            weight,
+            self.n_timesteps_,
+            config,
+            optimizer,
+            rng,
+            train_idx,
+            val_idx,
+            first_epoch=len(history) + 1,
+            log=log,
+            fixed_learning_rate=partial,
+        )
+        self._layout = layout
+        self._theta = theta
+        self._optimizer = optimizer
+        self._fitted_architecture = {p: getattr(self, p) for p in _ARCHITECTURE}
+        self.history_ = history + result["history"]
+        self.n_iter_ = len(self.history_)
+        self.best_epoch_ = result["best_epoch"]
+        return result
+
+    # -------------------------------------------------------------- predict
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "_theta")
+
+    @property
+    def weights_(self):
+        check_is_fitted(self)
+        return self._layout.views(self._theta)
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = self._flatten_3d(X, fitting=False)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return predict_logits(
+            self._layout, self._theta, X, self.n_timesteps_, self.gate_nonlinearity_, self.update_nonlinearity_
+        )
+
+    @property
+    def gate_nonlinearity_(self):
+        return self._fitted_architecture["gate_nonlinearity"]
+
+    @property
+    def update_nonlinearity_(self):
+        return self._fitted_architecture["update_nonlinearity"]
+
+    def decision_function(self, X):
+        """Logits: shape (n_samples,) for two classes (> 0 favours ``classes_[1]``), else (n_samples, n_classes)."""
+        logits = self._logits(X)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        return softmax(self._logits(X))
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, computed stably."""
+        return log_softmax(self._logits(X))
+
+    def predict(self, X):
+        """Most probable class of each row."""
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _check_classes(classes, y):
+    classes = np.unique(np.asarray(classes))
+    unseen = np.setdiff1d(np.unique(y), classes)
+    if len(unseen):
+        raise ValueError(f"y has labels {unseen!r} that are not in classes={classes!r}.")
+    return classes
+
+
+def _stderr_line(line):
+    print(line, file=sys.stderr, flush=True)

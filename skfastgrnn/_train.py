@@ -1,0 +1,247 @@
+"""The training loop: mini-batches, Adam, learning-rate decay, early stopping.
+
+Pure numpy, no scikit-learn: the estimator validates the data and the
+hyperparameters, then hands over arrays and a :class:`TrainingConfig`.
+
+Memory: the data stay as given, ``(n_samples, T * D)`` rows; every batch is
+gathered and turned time-major on its own, and evaluation runs in chunks, so
+the working memory is ``O(batch * T * hidden)`` whatever ``n_samples`` is.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._cells import backward, cross_entropy, forward, log_softmax
+from ._optim import adam_step, add_l2, clip_gradient
+
+#: rows x timesteps x hidden units of one evaluation chunk (about 8 MB in float64)
+_CHUNK_ELEMENTS = 2**20
+
+
+class TrainingDivergedError(FloatingPointError, ValueError):
+    """The loss or the weights stopped being finite during training."""
+
+
+@dataclass
+class TrainingConfig:
+    """Hyperparameters of the loop (the guide's TrainingConfig)."""
+
+    learning_rate: float = 0.01
+    batch_size: int = 32
+    epochs: int = 100
+    lr_decay: float = 0.5
+    lr_decay_step: int = 20
+    grad_clip: float | None = 5.0
+    grad_clip_mode: str = "value"
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-8
+    l2_reg: float = 1e-3
+    early_stopping_patience: int | None = 10
+    shuffle: bool = True
+    gate: str = "sigmoid"
+    update: str = "tanh"
+
+
+def time_major(X, n_timesteps):
+    """Rows ``(B, T * D)`` laid out ``[x_1 .. x_T]`` -> contiguous ``(T, B, D)``."""
+    B = X.shape[0]
+    return np.ascontiguousarray(X.reshape(B, n_timesteps, -1).transpose(1, 0, 2))
+
+
+def batch_loss_and_grad(layout, theta, views, grad, grad_views, X_tm, y, weight, gate, update, l2_mask):
+    """Loss of one batch and its gradient (written into ``grad``).
+
+    ``views`` and ``grad_views`` are ``layout.views`` of ``theta`` and ``grad``,
+    made once per epoch rather than per batch.
+
+    Returns ``(data_loss, l2_penalty, n_correct)``; ``grad`` is the gradient of
+    their sum.
+    """
+    logits, cache = forward(layout, views, X_tm, gate, update)
+    loss, dlogits, n_correct = cross_entropy(logits, y, weight)
+    backward(layout, views, grad_views, cache, dlogits)
+    penalty = 0.0 if l2_mask is None else add_l2(theta, grad, l2_mask)
+    return loss, penalty, n_correct
+
+
+def predict_logits(layout, theta, X, n_timesteps, gate, update, rows=None):
+    """Logits for the rows of X (all, or the indices ``rows``), in bounded chunks."""
+    views = layout.views(theta)
+    n = X.shape[0] if rows is None else len(rows)
+    chunk = max(1, _CHUNK_ELEMENTS // (n_timesteps * layout.hidden_dim * layout.cell.n_blocks))
+    if n <= chunk:
+        X_part = X if rows is None else X[rows]
+        return forward(layout, views, time_major(X_part, n_timesteps), gate, update)[0]
+    out = np.empty((n, layout.n_outputs), dtype=theta.dtype)
+    for start in range(0, n, chunk):
+        part = slice(start, start + chunk)
+        X_part = X[part] if rows is None else X[rows[part]]
+        out[part] = forward(layout, views, time_major(X_part, n_timesteps), gate, update)[0]
+    return out
+
+
+def evaluate(layout, theta, X, y, weight, n_timesteps, config, rows):
+    """Weighted mean cross-entropy and weighted accuracy on the given rows."""
+    logits = predict_logits(layout, theta, X, n_timesteps, config.gate, config.update, rows)
+    y, weight = y[rows], weight[rows]
+    logp = log_softmax(logits)
+    total = weight.sum()
+    loss = -np.dot(weight, logp[np.arange(len(y)), y]) / total
+    accuracy = np.dot(weight, logp.argmax(axis=1) == y) / total
+    return float(loss), float(accuracy)
+
+
+def run_epoch(
+    layout, theta, X, y, weight, n_timesteps, config, learning_rate, optimizer, rng, l2_mask, rows, support=None
+):
+    """One pass over ``X[rows]``, in mini-batches.
+
+    Updates ``theta`` and ``optimizer`` in place. ``support`` (0/1 vector),
+    when given, keeps pruned weights at exactly zero.
+
+    Returns ``(mean_loss, accuracy)``, weighted, averaged over the batches.
+    """
+    order = rng.permutation(rows) if config.shuffle else rows
+    n = len(order)
+    views = layout.views(theta)
+    grad = np.zeros_like(theta)
+    grad_views = layout.views(grad)
+    bs = config.batch_size
+    loss_sum = correct_sum = weight_sum = 0.0
+    for start in range(0, n, bs):
+        idx = order[start : start + bs]
+        wb = weight[idx]
+        w_total = wb.sum()
+        if w_total <= 0:  # nothing to learn from a batch of zero weights
+            continue
+        X_tm = time_major(X[idx], n_timesteps)
+        loss, _, n_correct = batch_loss_and_grad(
+            layout, theta, views, grad, grad_views, X_tm, y[idx], wb, config.gate, config.update, l2_mask
+        )
+        if not np.isfinite(loss):
+            raise TrainingDivergedError("the training loss became non-finite")
+        clip_gradient(grad, config.grad_clip, config.grad_clip_mode)
+        adam_step(theta, grad, optimizer, learning_rate, config.adam_beta1, config.adam_beta2, config.adam_epsilon)
+        if support is not None:
+            theta *= support
+        loss_sum += loss * w_total
+        correct_sum += n_correct
+        weight_sum += w_total
+    if not np.all(np.isfinite(theta)):
+        raise TrainingDivergedError("the weights became non-finite")
+    return loss_sum / weight_sum, correct_sum / weight_sum
+
+
+def train(
+    layout,
+    theta,
+    X,
+    y,
+    weight,
+    n_timesteps,
+    config,
+    optimizer,
+    rng,
+    train_idx,
+    val_idx=None,
+    first_epoch=1,
+    log=None,
+    support=None,
+    fixed_learning_rate=False,
+):
+    """The epoch loop with learning-rate decay and early stopping.
+
+    Parameters
+    ----------
+    theta : ndarray
+        Flat parameters, updated in place; on return they hold the best
+        weights seen (lowest monitored loss) when early stopping is on.
+    train_idx, val_idx : ndarray of int
+        Rows of X to train on and to validate on (None: no validation).
+    first_epoch : int
+        Number given to the first epoch of this call in the history.
+    log : callable or None
+        Receives one line of text per epoch.
+    fixed_learning_rate : bool
+        Do not decay (partial_fit).
+
+    Returns
+    -------
+    dict with ``history`` (one dict per epoch), ``best_epoch`` and
+    ``stopped_early``.
+
+    Raises
+    ------
+    TrainingDivergedError
+        When the loss or the weights stop being finite; the message names the
+        epoch and what to change.
+    """
+    has_val = val_idx is not None and len(val_idx) > 0
+    l2_mask = None
+    if config.l2_reg > 0:
+        l2_mask = config.l2_reg * layout.mask(layout.matrix_names, theta.dtype)
+    patience = config.early_stopping_patience
+    history = []
+    best_loss, best_epoch, best_theta, since_best = np.inf, None, None, 0
+    stopped_early = False
+    for i in range(config.epochs):
+        epoch = first_epoch + i
+        decay = 1.0 if fixed_learning_rate else config.lr_decay ** (i // config.lr_decay_step)
+        lr = config.learning_rate * decay
+        start = time.perf_counter()
+        try:
+            train_loss, train_acc = run_epoch(
+                layout, theta, X, y, weight, n_timesteps, config, lr, optimizer, rng, l2_mask, train_idx, support
+            )
+        except TrainingDivergedError as exc:
+            raise TrainingDivergedError(
+                f"Training diverged in epoch {epoch}: {exc} (learning_rate={lr:g}). "
+                "Lower learning_rate, set grad_clip (e.g. 1.0) or check the inputs' scale "
+                "(standardize them, e.g. with StandardScaler)."
+            ) from None
+        val_loss = val_acc = None
+        if has_val:
+            val_loss, val_acc = evaluate(layout, theta, X, y, weight, n_timesteps, config, val_idx)
+        seconds = time.perf_counter() - start
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": float(train_loss),
+                "val_loss": val_loss,
+                "train_accuracy": float(train_acc),
+                "val_accuracy": val_acc,
+                "learning_rate": lr,
+                "seconds": seconds,
+            }
+        )
+        if log is not None:
+            log(_format_epoch(history[-1], first_epoch + config.epochs - 1))
+        if patience is None:
+            continue
+        monitored = val_loss if has_val else train_loss
+        if monitored < best_loss:
+            best_loss, best_epoch, since_best = monitored, epoch, 0
+            best_theta = theta.copy()
+        else:
+            since_best += 1
+            if since_best >= patience:
+                stopped_early = True
+                break
+    if best_theta is not None:
+        theta[...] = best_theta
+    else:
+        best_epoch = history[-1]["epoch"]
+    return {"history": history, "best_epoch": best_epoch, "stopped_early": stopped_early}
+
+
+def _format_epoch(entry, last_epoch):
+    parts = [f"epoch {entry['epoch']}/{last_epoch}", f"train_loss {entry['train_loss']:.4f}"]
+    if entry["val_loss"] is not None:
+        parts += [f"val_loss {entry['val_loss']:.4f}", f"val_accuracy {entry['val_accuracy']:.4f}"]
+    else:
+        parts += [f"train_accuracy {entry['train_accuracy']:.4f}"]
+    parts += [f"lr {entry['learning_rate']:.3g}", f"{entry['seconds']:.2f}s"]
+    return "  ".join(parts)

@@ -1,0 +1,164 @@
+"""The cells' analytic BPTT gradients against central finite differences."""
+
+import numpy as np
+import pytest
+
+from skfastgrnn import _cells
+from skfastgrnn._cells import NONLINEARITIES, Layout, cross_entropy, forward
+from skfastgrnn._train import batch_loss_and_grad
+
+
+def _numeric_grad(f, theta, eps=1e-4):
+    """Fourth-order central differences: truncation O(eps^4), roundoff O(1e-16 / eps)."""
+    g = np.zeros_like(theta)
+    for i in range(theta.size):
+        old = theta[i]
+        values = []
+        for step in (2, 1, -1, -2):
+            theta[i] = old + step * eps
+            values.append(f(theta))
+        theta[i] = old
+        g[i] = (-values[0] + 8 * values[1] - 8 * values[2] + values[3]) / (12 * eps)
+    return g
+
+
+def _problem(cell, T, n_classes, rank, u_rank, gate="sigmoid", update="tanh", seed=0):
+    rng = np.random.RandomState(seed)
+    D, H, B = 3, 5, 7
+    layout = Layout(D, H, n_classes, cell, rank=rank, u_rank=u_rank)
+    theta = layout.init(rng)
+    # move scalars and biases away from their symmetric initial values
+    theta += 0.1 * rng.standard_normal(theta.shape)
+    X = rng.standard_normal((T, B, D))
+    y = rng.randint(n_classes, size=B)
+    y[:n_classes] = np.arange(n_classes)
+    w = rng.uniform(0.5, 2.0, size=B)
+    return layout, theta, X, y, w, gate, update
+
+
+def loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad):
+    l2_mask = l2 * layout.mask(layout.matrix_names) if l2 else None
+    views, grad_views = layout.views(theta), layout.views(grad)
+    loss, penalty, _ = batch_loss_and_grad(layout, theta, views, grad, grad_views, X, y, w, gate, update, l2_mask)
+    return loss + penalty, grad
+
+
+def _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=0.0):
+    grad = np.zeros_like(theta)
+    _, grad = loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad)
+
+    def f(t):
+        return loss_and_grad(layout, t, X, y, w, gate, update, l2, np.zeros_like(t))[0]
+
+    num = _numeric_grad(f, theta.copy())
+    views_a, views_n = layout.views(grad), layout.views(num)
+    for name in views_a:
+        a, n = views_a[name], views_n[name]
+        if not np.any(a):  # a structural zero (h_0 = 0 at T = 1): no ratio to take
+            assert np.abs(n).max() < 1e-10, f"{name}: zero analytic gradient, numeric {n}"
+            continue
+        err = np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-12)
+        assert err < 1e-6, f"{name}: relative error {err:.2e}"
+        # with h_0 = 0 a single step never reaches what multiplies h_{t-1}
+        if X.shape[0] > 1:
+            assert np.linalg.norm(a) > 0, f"{name} has no gradient"
+
+
+@pytest.mark.parametrize("cell", sorted(_cells.CELLS))
+@pytest.mark.parametrize("T", [1, 5])
+@pytest.mark.parametrize("low_rank", [False, True])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_gradients_match_finite_differences(cell, T, low_rank, n_classes):
+    rank, u_rank = (2, 3) if low_rank else (None, None)
+    problem = _problem(cell, T, n_classes, rank, u_rank)
+    layout = problem[0]
+    assert layout.low_rank_w == low_rank and layout.low_rank_u == low_rank
+    _assert_grad_matches(*problem, l2=1e-2)
+
+
+@pytest.mark.parametrize("cell", sorted(_cells.CELLS))
+@pytest.mark.parametrize("gate", ["sigmoid", "quantSigm", "quantSigm4", "relu"])
+@pytest.mark.parametrize("update", ["tanh", "quantTanh", "sigmoid"])
+def test_gradients_for_every_nonlinearity(cell, gate, update):
+    # piecewise-linear functions have kinks; the fixed seed keeps every
+    # pre-activation at least 1e-6 away from them (checked by the test itself
+    # through agreement with finite differences)
+    problem = _problem(cell, 4, 3, None, None, gate, update, seed=3)
+    _assert_grad_matches(*problem)
+
+
+@pytest.mark.parametrize("name", sorted(NONLINEARITIES))
+def test_nonlinearity_derivative_from_output(name):
+    f, d = NONLINEARITIES[name]
+    x = np.linspace(-3, 3, 601) + 1e-3  # avoid the kinks exactly
+    eps = 1e-6
+    numeric = (f(x + eps, out=None) - f(x - eps, out=None)) / (2 * eps)
+    np.testing.assert_allclose(d(f(x, out=None)), numeric, atol=1e-6)
+
+
+def test_fastgrnn_forward_matches_the_paper_equations():
+    rng = np.random.RandomState(1)
+    layout = Layout(3, 4, 2, "fastgrnn")
+    theta = layout.init(rng) + 0.1 * rng.standard_normal(layout.size)
+    v = layout.views(theta)
+    X = rng.standard_normal((6, 2, 3))
+    logits, _ = forward(layout, layout.views(theta), X, "sigmoid", "tanh")
+
+    def sig(a):
+        return 1 / (1 + np.exp(-a))
+
+    zeta, nu = sig(v["zeta_logit"][0]), sig(v["nu_logit"][0])
+    for b in range(2):
+        h = np.zeros(4)
+        for t in range(6):
+            pre = X[t, b] @ v["W"] + h @ v["U"]
+            z = sig(pre + v["b_z"])
+            c = np.tanh(pre + v["b_h"])
+            h = (zeta * (1 - z) + nu) * c + z * h
+        np.testing.assert_allclose(logits[b], h @ v["W_out"] + v["b_out"], rtol=1e-12)
+
+
+def test_guide_cell_matches_its_equations():
+    rng = np.random.RandomState(2)
+    H = 4
+    layout = Layout(3, H, 2, "guide")
+    theta = layout.init(rng) + 0.1 * rng.standard_normal(layout.size)
+    v = layout.views(theta)
+    X = rng.standard_normal((5, 1, 3))
+    logits, _ = forward(layout, layout.views(theta), X, "sigmoid", "tanh")
+    nu, zeta = _cells.GUIDE_NU, _cells.GUIDE_ZETA
+    Wr, Wu, Wc = v["W"][:, :H], v["W"][:, H : 2 * H], v["W"][:, 2 * H :]
+
+    def sig(a):
+        return 1 / (1 + np.exp(-a))
+
+    h = np.zeros(H)
+    for t in range(5):
+        x = X[t, 0]
+        r = sig(nu * (x @ Wr + v["b_r"]))
+        u = sig(nu * (x @ Wu + v["b_u"]))
+        c = np.tanh(zeta * (x @ Wc + (r * h) @ v["U"] + v["b_c"]))
+        h = u * h + (1 - u) * c
+    np.testing.assert_allclose(logits[0], h @ v["W_out"] + v["b_out"], rtol=1e-12)
+
+
+def test_cross_entropy_weights_and_accuracy():
+    logits = np.array([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]])
+    y = np.array([0, 1, 1])
+    w = np.array([1.0, 1.0, 2.0])
+    loss, dlogits, n_correct = cross_entropy(logits, y, w)
+    logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    expected = -(logp[0, 0] + logp[1, 1] + 2 * logp[2, 1]) / 4
+    assert loss == pytest.approx(expected)
+    assert n_correct == 2.0
+    np.testing.assert_allclose(dlogits.sum(axis=1), 0.0, atol=1e-15)
+    # a zero weight removes the sample exactly
+    loss0, _, _ = cross_entropy(logits, y, np.array([1.0, 1.0, 0.0]))
+    loss2, _, _ = cross_entropy(logits[:2], y[:2], np.ones(2))
+    assert loss0 == pytest.approx(loss2)
+
+
+def test_low_rank_falls_back_to_full_when_rank_is_not_smaller():
+    layout = Layout(5, 16, 2, "fastgrnn", rank=8, u_rank=16)
+    assert not layout.low_rank_w and not layout.low_rank_u
+    assert "W" in layout.slices and "U" in layout.slices

@@ -1,0 +1,26 @@
+"""scikit-learn's estimator checks."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skfastgrnn import FastGRNNClassifier
+
+ESTIMATORS = [
+    FastGRNNClassifier(),
+    FastGRNNClassifier(rank=2, u_rank=4),
+    FastGRNNClassifier(cell="fastrnn"),
+    FastGRNNClassifier(cell="guide"),
+]
+
+
+def _expected_failures(estimator):
+    return {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "mini-batch Adam: a row with weight 2 and the same row twice land in different "
+            "batches and take different steps; sklearn marks its own SGD/MLP estimators so"
+        ),
+    }
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
