@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._cells import CELLS, NONLINEARITIES, Layout, log_softmax, softmax
+from ._deploy import DeploymentMixin
 from ._optim import adam_state
 from ._train import TrainingConfig, predict_logits, train
 
@@ -38,7 +39,7 @@ def _restore_on_error(estimator):
         raise
 
 
-class FastGRNNClassifier(ClassifierMixin, BaseEstimator):
+class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
     """FastGRNN recurrent classifier trained with BPTT and Adam.
 
     A tiny gated RNN (Kusupati et al., NeurIPS 2018) reads each row as a
@@ -431,6 +432,8 @@ class FastGRNNClassifier(ClassifierMixin, BaseEstimator):
             val_idx,
             first_epoch=len(history) + 1,
             log=log,
+            # pruned weights (a 0/1 vector over theta) stay zero in later training
+            support=getattr(self, "_support", None) if warm else None,
             fixed_learning_rate=partial,
         )
         self._layout = layout

@@ -43,7 +43,10 @@ def clip_gradient(grad, threshold, mode):
 
 
 def adam_step(theta, grad, state, learning_rate, beta1, beta2, epsilon):
-    """One Adam update of ``theta`` in place (Kingma & Ba, 2015, Algorithm 1)."""
+    """One Adam update of ``theta`` in place (Kingma & Ba, 2015, Algorithm 1).
+
+    ``grad`` is used as scratch space and is overwritten.
+    """
     m, v = state["m"], state["v"]
     state["t"] = t = state["t"] + 1
     m *= beta1
@@ -52,11 +55,11 @@ def adam_step(theta, grad, state, learning_rate, beta1, beta2, epsilon):
     grad *= grad
     grad *= 1.0 - beta2
     v += grad
-    # bias corrections folded into the step size, as in the paper's last note
-    step = learning_rate * np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
+    # Algorithm 1 exactly (as torch.optim.Adam): theta -= lr * m_hat / (sqrt(v_hat) + eps)
     denom = np.sqrt(v)
+    denom *= 1.0 / np.sqrt(1.0 - beta2**t)
     denom += epsilon
     np.divide(m, denom, out=denom)
-    denom *= step
+    denom *= learning_rate / (1.0 - beta1**t)
     theta -= denom
     return theta
