@@ -146,8 +146,11 @@ class FastGRNNCell:
 
     @staticmethod
     def init_params(views, rng):
-        # the reference implementation's initialization
-        views["b_z"][...] = 1.0
+        # as the reference implementation, but b_z = 3 (gates start near 0.95):
+        # long memory from the start, which a task whose label depends on an
+        # early step needs (with b_z = 1 such a task failed for 1 of 3 seeds);
+        # measured no loss on digits or routing data
+        views["b_z"][...] = 3.0
         views["b_h"][...] = 1.0
         views["zeta_logit"][...] = 1.0
         views["nu_logit"][...] = -4.0

@@ -39,7 +39,7 @@ class TrainingConfig:
     adam_beta2: float = 0.999
     adam_epsilon: float = 1e-8
     l2_reg: float = 1e-3
-    early_stopping_patience: int | None = 10
+    early_stopping_patience: int | None = 20
     shuffle: bool = True
     gate: str = "sigmoid"
     update: str = "tanh"
