@@ -1,8 +1,18 @@
 """skfastgrnn: tiny FastGRNN recurrent classifiers, trained the scikit-learn way."""
 
 from ._classifier import FastGRNNClassifier
+from ._persist import ModelFileError, load, save
+from ._registry import ModelRegistry
 from ._train import TrainingDivergedError
 
 __version__ = "0.1.0"
 
-__all__ = ["FastGRNNClassifier", "TrainingDivergedError", "__version__"]
+__all__ = [
+    "FastGRNNClassifier",
+    "ModelFileError",
+    "ModelRegistry",
+    "TrainingDivergedError",
+    "__version__",
+    "load",
+    "save",
+]

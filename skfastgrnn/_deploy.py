@@ -1,9 +1,298 @@
 """Deployment methods of FastGRNNClassifier (save/load, quantize, prune, size).
 
 Kept apart from ``_classifier`` so the estimator file stays about training and
-prediction; FastGRNNClassifier inherits this mixin.
+prediction; FastGRNNClassifier inherits this mixin. The maths is in
+``_compress`` and the file format in ``_persist``.
+
+State added to a fitted estimator (plain numpy, so pickle and skops need no
+custom classes):
+
+- ``_int8`` (dict name -> int8 array) and ``_scales`` (dict name -> float) after
+  :meth:`quantize`; they describe the model only while ``_theta`` equals their
+  dequantized values (training afterwards makes it a float model again);
+- ``_support`` (0/1 float vector over ``_theta``) after :meth:`prune`; the
+  training loop multiplies the weights by it after every step.
 """
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from . import _compress, _persist
 
 
 class DeploymentMixin:
-    """Methods for shipping a fitted model. Filled in by the persistence work."""
+    """Save, load, quantize, prune and measure a fitted FastGRNNClassifier."""
+
+    # ------------------------------------------------------------ files
+
+    def save(self, path):
+        """Save the fitted model to a safetensors file (atomic write).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError, ValueError, OSError
+            The message names ``path``; ValueError when ``classes_`` cannot
+            be stored as JSON.
+
+        See Also
+        --------
+        skfastgrnn.save : also saves a Pipeline(StandardScaler, FastGRNNClassifier).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from sklearn.datasets import make_classification
+        >>> from skfastgrnn import FastGRNNClassifier
+        >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+        >>> clf = FastGRNNClassifier(epochs=5, random_state=0).fit(X, y)
+        >>> path = os.path.join(tempfile.mkdtemp(), "clf.safetensors")
+        >>> clf.save(path)
+        >>> (FastGRNNClassifier.load(path).predict_proba(X) == clf.predict_proba(X)).all()
+        np.True_
+        """
+        _persist.save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load a model saved by :meth:`save` (never executes code from the file).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        FastGRNNClassifier
+            Fitted, with an empty ``history_`` (see :meth:`load_metrics`) and
+            a fresh Adam state.
+
+        Raises
+        ------
+        skfastgrnn.ModelFileError
+            Truncated, corrupted, wrong-format, newer-version or inconsistent
+            file, or a file holding a Pipeline (use ``skfastgrnn.load``).
+        OSError
+            The file cannot be read.
+        """
+        obj = _persist.load(path)
+        if not isinstance(obj, cls):
+            raise _persist.ModelFileError(
+                f"{path}: holds a {type(obj).__name__}, not a {cls.__name__}; load it with skfastgrnn.load(path)"
+            )
+        return obj
+
+    def save_metrics(self, path):
+        """Write the training history (``history_``, ``n_iter_``, ``best_epoch_``) as JSON, atomically.
+
+        The guide's ``trainer.save_metrics("models/metrics_v1.json")``.
+
+        Examples
+        --------
+        >>> import json, os, tempfile
+        >>> from sklearn.datasets import make_classification
+        >>> from skfastgrnn import FastGRNNClassifier
+        >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+        >>> clf = FastGRNNClassifier(epochs=3, random_state=0).fit(X, y)
+        >>> path = os.path.join(tempfile.mkdtemp(), "metrics.json")
+        >>> clf.save_metrics(path)
+        >>> len(json.load(open(path))["history"])
+        3
+        """
+        check_is_fitted(self)
+        _persist.atomic_write(path, _persist.metrics_bytes(self))
+
+    def load_metrics(self, path):
+        """Restore ``history_`` from a file written by :meth:`save_metrics`.
+
+        A model loaded from a safetensors file has an empty ``history_``;
+        this puts its training history back. The file must describe as many
+        epochs as the model's ``n_iter_``.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        skfastgrnn.ModelFileError
+            Not a metrics file, malformed, or of a different number of epochs.
+        """
+        check_is_fitted(self)
+        doc = _persist.read_metrics(path)
+        if doc["n_iter"] != self.n_iter_ or len(doc["history"]) != self.n_iter_:
+            raise _persist.ModelFileError(
+                f"{path}: metrics of {len(doc['history'])} epochs (n_iter {doc['n_iter']}) do not belong to this "
+                f"model, which ran {self.n_iter_} epochs"
+            )
+        self.history_ = doc["history"]
+        return self
+
+    # ----------------------------------------------------- compression
+
+    def quantize(self):
+        """Quantize the weight matrices to int8 (symmetric, one float32 scale per matrix).
+
+        The guide's ``model.quantize()``. Afterwards the model predicts with
+        the int8 weights (``q * scale``, dequantized once), and :meth:`save`
+        stores them as int8. The weight matrices (W or W1/W2, U or U1/U2,
+        W_out) become int8; biases and the cell's scalars (zeta, nu / alpha,
+        beta) are rounded to float32 and stored so. Quantizing a quantized
+        model does nothing.
+
+        Training afterwards (``warm_start`` fit, ``partial_fit``) continues in
+        float64 from the quantized weights and gives a float model again: the
+        int8 tensors are dropped; call ``quantize()`` again.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from skfastgrnn import FastGRNNClassifier
+        >>> X, y = make_classification(n_samples=300, n_features=5, random_state=0)
+        >>> clf = FastGRNNClassifier(epochs=10, random_state=0).fit(X, y)
+        >>> before = clf.score(X, y)
+        >>> abs(clf.quantize().score(X, y) - before) < 0.02
+        True
+        >>> clf.size_report()["quantized"]
+        True
+        """
+        check_is_fitted(self)
+        if self._quantization() is None:
+            self._int8, self._scales, self._theta = _compress.quantize_params(self._layout, self._theta)
+        return self
+
+    def prune(self, sparsity, u_sparsity=None):
+        """Zero the smallest-magnitude entries of each W and U matrix.
+
+        The guide's ``model.prune(0.3)``: ``sparsity`` is the fraction REMOVED
+        (0.3 keeps 70 %) of each input matrix (W, or each factor W1, W2) and,
+        by default, of each recurrent matrix (U or U1, U2). The head W_out,
+        biases and scalars are kept. A later ``warm_start`` fit or
+        ``partial_fit`` keeps the pruned weights at zero; pruning again
+        removes more (zeros stay zeros). Works on quantized models (the int8
+        entries are zeroed too).
+
+        Parameters
+        ----------
+        sparsity : float in [0, 1]
+            Fraction of the entries of each W matrix set to zero.
+        u_sparsity : float in [0, 1] or None, default=None
+            Same for the U matrices; None uses ``sparsity``.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from skfastgrnn import FastGRNNClassifier
+        >>> X, y = make_classification(n_samples=300, n_features=5, random_state=0)
+        >>> clf = FastGRNNClassifier(hidden_dim=8, epochs=5, random_state=0).fit(X, y)
+        >>> int((clf.prune(0.5).weights_["U"] == 0).sum())
+        32
+        """
+        check_is_fitted(self)
+        u_sparsity = sparsity if u_sparsity is None else u_sparsity
+        for label, value in (("sparsity", sparsity), ("u_sparsity", u_sparsity)):
+            if not (isinstance(value, (int, float, np.number)) and 0.0 <= value <= 1.0):
+                raise ValueError(f"{label} must be the fraction of weights removed, in [0, 1]; got {value!r}.")
+        quant = self._quantization()
+        support = _compress.keep_mask(self._layout, self._theta, 1.0 - sparsity, 1.0 - u_sparsity)
+        old = self._current_support()
+        if old is not None:
+            support *= old
+        self._theta = self._theta * support
+        self._support = support
+        if quant is not None:
+            zero = self._layout.views(support)
+            self._int8 = {name: np.where(zero[name] == 0, 0, q).astype(np.int8) for name, q in quant[0].items()}
+        return self
+
+    def size_bytes(self):
+        """Bytes of the file :meth:`save` writes now (header and metadata included).
+
+        A float model stores float64 weights (exact round trip); a quantized
+        one stores int8 matrices, float32 scales and float32 biases. See
+        :meth:`size_report` for the tensor payload alone and the fp32 / int8 /
+        sparse sizes.
+        """
+        check_is_fitted(self)
+        return len(_persist.dumps(self))
+
+    def size_report(self):
+        """Parameter counts and sizes in bytes, stored and hypothetical.
+
+        Returns
+        -------
+        dict
+            ``n_parameters``, ``n_nonzero``; ``fp32_bytes`` (all parameters
+            in float32), ``int8_bytes`` (weight matrices int8 plus a 4-byte
+            scale each, the rest float32), ``sparse_fp32_bytes`` and
+            ``sparse_int8_bytes`` (each W/U matrix in its smallest sparse
+            format: dense, bitmap + values or index + value pairs, index
+            overhead counted); ``stored_bytes`` (:meth:`size_bytes`) and
+            ``payload_bytes`` (the tensors of that file without the header);
+            ``quantized``, ``pruned`` and per-tensor ``tensors`` rows.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from skfastgrnn import FastGRNNClassifier
+        >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+        >>> report = FastGRNNClassifier(hidden_dim=8, epochs=3, random_state=0).fit(X, y).size_report()
+        >>> report["n_parameters"], report["fp32_bytes"], report["int8_bytes"]
+        (140, 560, 212)
+        """
+        check_is_fitted(self)
+        report = _compress.size_table(self._layout, self._theta, self._layout.matrix_names)
+        tensors, meta = _persist.encode(self)
+        report["payload_bytes"] = int(sum(a.nbytes for a in tensors.values()))
+        report["stored_bytes"] = len(_persist.pack(tensors, meta))
+        report["quantized"] = self._quantization() is not None
+        report["pruned"] = self._current_support() is not None
+        return report
+
+    # ------------------------------------------------- state helpers
+
+    def _quantization(self):
+        """``(int8, scales)`` if the model currently is its quantized weights, else None."""
+        int8, scales = getattr(self, "_int8", None), getattr(self, "_scales", None)
+        if int8 is None or scales is None:
+            return None
+        if not _compress.is_quantized_state(self._layout, self._theta, int8, scales):
+            return None  # trained (or refitted) since quantize(): a float model again
+        return int8, scales
+
+    def _current_support(self):
+        """The pruning support if it still describes ``_theta`` and removes something, else None."""
+        support = getattr(self, "_support", None)
+        if support is None or support.shape != self._theta.shape or support.all():
+            return None
+        if np.any(self._theta[support == 0] != 0):
+            return None  # refitted from scratch since prune()
+        return support
+
+    # ---------------------------------------------------------- pickle
+
+    def __getstate__(self):
+        # the Layout travels as a plain dict so that skops.io needs no trusted
+        # types besides the estimator's class
+        state = super().__getstate__()
+        if "_layout" in state:
+            state = dict(state)
+            state["_layout"] = _persist.layout_spec(state["_layout"])
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("_layout"), dict):
+            state = dict(state)
+            state["_layout"] = _persist.layout_from_spec(state["_layout"])
+        super().__setstate__(state)

@@ -1,0 +1,755 @@
+"""One-file persistence of a FastGRNNClassifier or a scaler + classifier Pipeline.
+
+The file is `safetensors <https://huggingface.co/docs/safetensors>`_: a JSON
+header followed by raw little-endian tensors. Loading parses JSON and copies
+numbers: it never executes code, unlike pickle.
+
+Contents of a file (format ``"skfastgrnn"``, version :data:`FORMAT_VERSION`)
+---------------------------------------------------------------------------
+Tensors, for a classifier (prefixed ``step<i>.`` inside a Pipeline):
+
+- one tensor per named parameter of the network (``W`` or ``W1``/``W2``, ``U``
+  or ``U1``/``U2``, the cell's biases and scalars, ``W_out``, ``b_out``), in
+  the model's own float dtype (float64) for a float model (exact round trip), or for a quantized model the
+  weight matrices in int8 with a ``<name>.scale`` float32 tensor each and the
+  rest in float32;
+- ``support`` (only for pruned models): the 0/1 keep-mask over all parameters,
+  bit-packed (``numpy.packbits``), so a warm-start fit after loading keeps the
+  pruned weights at zero.
+
+A StandardScaler step stores ``mean_``, ``var_``, ``scale_`` (those that are
+not None) and ``n_samples_seen_``.
+
+Metadata (all strings, as safetensors requires): ``format``,
+``format_version``, ``package_version``, ``kind`` (``FastGRNNClassifier`` or
+``Pipeline``), ``checksum_sha256`` (over the metadata and every tensor, so a
+flipped byte anywhere is detected), and per estimator its ``params``
+(``get_params`` as JSON), ``classes`` (dtype and values as JSON),
+``n_features_in``, ``feature_names_in``, ``n_timesteps``, ``n_step_features``,
+``n_iter``, ``best_epoch``, ``fitted_architecture`` and ``quantization``.
+
+Not stored: the Adam moments (a loaded model restarts Adam, as a warm-start fit
+does anyway), ``history_`` (see ``save_metrics``; a loaded model has an empty
+``history_`` until ``load_metrics``), and a ``random_state`` that is a
+RandomState instance (stored as None).
+
+Errors
+------
+Every problem with a file's content raises :class:`ModelFileError` (a
+ValueError) whose message starts with the file name. A missing or unreadable
+file raises the usual OSError.
+"""
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import struct
+import tempfile
+
+import numpy as np
+import safetensors
+import safetensors.numpy
+
+from . import _compress
+from ._cells import CELLS, Layout
+
+FORMAT = "skfastgrnn"
+#: bump when a change would make older readers misread a file
+FORMAT_VERSION = 1
+METRICS_FORMAT = "skfastgrnn-metrics"
+METRICS_FORMAT_VERSION = 1
+QUANT_SCHEME = "int8-symmetric-per-tensor"
+_CHECKSUM_KEY = "checksum_sha256"
+_WRITE_CHUNK = 1 << 16
+
+
+class ModelFileError(ValueError):
+    """A model, metrics or registry file is truncated, corrupted, of another format or inconsistent.
+
+    The message starts with the file's name and says what is wrong.
+    """
+
+
+def _package_version():
+    from . import __version__  # imported late: this module is imported while the package initializes
+
+    return __version__
+
+
+# ----------------------------------------------------------- atomic writes
+
+
+def _write_all(fileobj, data):
+    """Write ``data`` in chunks (a seam for the failure-injection test)."""
+    view = memoryview(data)
+    for start in range(0, len(view), _WRITE_CHUNK):
+        fileobj.write(view[start : start + _WRITE_CHUNK])
+
+
+def atomic_write(path, data):
+    """Write ``data`` (bytes) to ``path`` so that readers see the old or the new file, never a mix.
+
+    The bytes go to a temporary file in the same directory, are fsynced, and
+    the temporary file is renamed over ``path`` with ``os.replace`` (atomic on
+    POSIX and Windows); the directory is then fsynced so the rename survives a
+    crash. On any failure the temporary file is removed and an existing
+    ``path`` is left untouched.
+
+    Raises
+    ------
+    OSError
+        Of the original kind, with a message naming ``path``.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "wb") as f:
+            with contextlib.suppress(OSError):  # keep the old file's permissions, else rw-r--r--
+                os.fchmod(f.fileno(), os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
+            _write_all(f, data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        message = f"{path}: could not write the file ({exc.strerror or exc}); an existing file is left unchanged"
+        raise OSError(exc.errno, message) if exc.errno else OSError(message) from exc
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    with contextlib.suppress(OSError, AttributeError):  # directory fsync: POSIX only
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+# ----------------------------------------------------------------- encode
+
+
+def _json(value, what):
+    def default(o):
+        if isinstance(o, np.bool_):
+            return bool(o)
+        if isinstance(o, np.integer):
+            return int(o)
+        if isinstance(o, np.floating):
+            return float(o)
+        raise TypeError(f"{type(o).__name__} is not JSON serializable")
+
+    try:
+        return json.dumps(value, default=default, allow_nan=False, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cannot store {what} as JSON: {exc}") from None
+
+
+def _encode_classes(classes):
+    """``classes_`` as JSON ``{"dtype", "values"}``; ValueError for labels JSON cannot hold."""
+    classes = np.asarray(classes)
+    if classes.dtype.kind not in "biufUO":
+        raise ValueError(f"cannot store classes_ of dtype {classes.dtype}: labels must be int, float, bool or str")
+    if classes.dtype.kind == "O" and not all(isinstance(c, str) for c in classes):
+        raise ValueError(f"cannot store classes_ {classes!r}: object labels must all be str")
+    text = _json({"dtype": classes.dtype.str, "values": classes.tolist()}, f"classes_ {classes!r}")
+    back = _decode_classes(json.loads(text))
+    if back.dtype != classes.dtype or not np.array_equal(back, classes):
+        raise ValueError(f"cannot store classes_ {classes!r}: they do not survive a JSON round trip")
+    return text
+
+
+def _encode_classifier(clf, prefix, tensors, meta):
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(clf)
+    params = clf.get_params(deep=False)
+    if params.get("random_state") is not None and not isinstance(params["random_state"], (int, np.integer)):
+        params["random_state"] = None  # a RandomState instance: not storable, documented
+    layout, theta = clf._layout, clf._theta
+    quant = clf._quantization()
+    support = clf._current_support()
+    views = layout.views(theta)
+    for name, _ in layout.shapes:
+        if quant is None:
+            tensors[prefix + name] = np.ascontiguousarray(views[name])  # theta's own float dtype: exact
+        elif name in quant[0]:
+            tensors[prefix + name] = quant[0][name]
+            tensors[f"{prefix}{name}.scale"] = np.array([quant[1][name]], dtype=np.float32)
+        else:
+            tensors[prefix + name] = views[name].astype(np.float32)
+    if support is not None:
+        tensors[prefix + "support"] = np.packbits(support != 0)
+    meta[prefix + "params"] = _json(params, "get_params()")
+    meta[prefix + "fitted_architecture"] = _json(clf._fitted_architecture, "the fitted architecture")
+    meta[prefix + "classes"] = _encode_classes(clf.classes_)
+    for key in ("n_features_in", "n_timesteps", "n_step_features", "n_iter", "best_epoch"):
+        meta[prefix + key] = _json(getattr(clf, key + "_"), key + "_")
+    if hasattr(clf, "feature_names_in_"):
+        meta[prefix + "feature_names_in"] = _json(list(clf.feature_names_in_), "feature_names_in_")
+    meta[prefix + "quantization"] = (
+        "none" if quant is None else _json({"scheme": QUANT_SCHEME, "tensors": sorted(quant[0])}, "quantization")
+    )
+
+
+def _encode_scaler(scaler, prefix, tensors, meta):
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(scaler)
+    meta[prefix + "params"] = _json(scaler.get_params(deep=False), "StandardScaler parameters")
+    meta[prefix + "n_features_in"] = _json(scaler.n_features_in_, "n_features_in_")
+    if hasattr(scaler, "feature_names_in_"):
+        meta[prefix + "feature_names_in"] = _json(list(scaler.feature_names_in_), "feature_names_in_")
+    for name in ("mean_", "var_", "scale_"):
+        value = getattr(scaler, name)
+        if value is not None:
+            tensors[prefix + name] = np.ascontiguousarray(value)
+    seen = np.asarray(scaler.n_samples_seen_)
+    tensors[prefix + "n_samples_seen_"] = np.ascontiguousarray(np.atleast_1d(seen))
+    meta[prefix + "n_samples_seen_scalar"] = _json(seen.ndim == 0, "n_samples_seen_")
+
+
+def encode(obj):
+    """Tensors and metadata of a fitted classifier or scaler + classifier Pipeline.
+
+    Returns
+    -------
+    tensors : dict of str to ndarray
+    metadata : dict of str to str
+        Without the checksum (added by :func:`pack`).
+
+    Raises
+    ------
+    TypeError
+        ``obj`` is not a FastGRNNClassifier or a Pipeline of StandardScaler
+        steps ending with one.
+    sklearn.exceptions.NotFittedError
+    ValueError
+        Something cannot be stored (e.g. labels JSON cannot hold).
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from ._classifier import FastGRNNClassifier
+
+    tensors = {}
+    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "package_version": _package_version()}
+    if isinstance(obj, FastGRNNClassifier):
+        meta["kind"] = "FastGRNNClassifier"
+        _encode_classifier(obj, "", tensors, meta)
+        return tensors, meta
+    if isinstance(obj, Pipeline):
+        steps = obj.steps
+        kinds = [type(est) for _, est in steps]
+        if kinds and kinds[-1] is FastGRNNClassifier and all(k is StandardScaler for k in kinds[:-1]):
+            meta["kind"] = "Pipeline"
+            meta["steps"] = _json([[name, type(est).__name__] for name, est in steps], "the pipeline steps")
+            for i, (_, est) in enumerate(steps):
+                encode_step = _encode_classifier if type(est) is FastGRNNClassifier else _encode_scaler
+                encode_step(est, f"step{i}.", tensors, meta)
+            return tensors, meta
+        names = ", ".join(type(est).__name__ for _, est in steps)
+        raise TypeError(
+            f"cannot save a Pipeline of ({names}): the skfastgrnn format holds StandardScaler steps followed by "
+            "one FastGRNNClassifier; use skops.io or joblib for other pipelines"
+        )
+    raise TypeError(
+        f"cannot save a {type(obj).__name__}: expected a FastGRNNClassifier or a Pipeline(StandardScaler, "
+        "FastGRNNClassifier); use skops.io or joblib for other objects"
+    )
+
+
+def _checksum(tensors, meta):
+    h = hashlib.sha256()
+    h.update(_json({k: v for k, v in meta.items() if k != _CHECKSUM_KEY}, "metadata").encode())
+    for name in sorted(tensors):
+        a = tensors[name]
+        h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def pack(tensors, meta):
+    """safetensors bytes of ``tensors`` and ``meta`` with the checksum added."""
+    meta = dict(meta)
+    meta[_CHECKSUM_KEY] = _checksum(tensors, meta)
+    return safetensors.numpy.save(tensors, metadata=meta)
+
+
+def dumps(obj):
+    """The bytes :func:`save` writes for ``obj``."""
+    return pack(*encode(obj))
+
+
+def save(obj, path):
+    """Save a fitted FastGRNNClassifier or Pipeline(StandardScaler, FastGRNNClassifier) to one file.
+
+    The write is atomic: a failure leaves an existing file at ``path``
+    untouched. The file holds the network's weights (int8 when quantized), the
+    scaler's statistics, the configuration and the labels; see
+    ``docs/deployment.md``.
+
+    Parameters
+    ----------
+    obj : FastGRNNClassifier or Pipeline
+        Fitted; a Pipeline may hold StandardScaler steps followed by one
+        FastGRNNClassifier.
+    path : str or os.PathLike
+        Destination, conventionally ``*.safetensors``.
+
+    Raises
+    ------
+    TypeError, ValueError, sklearn.exceptions.NotFittedError, OSError
+        The message names ``path`` and the problem.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> import skfastgrnn
+    >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    >>> model = make_pipeline(StandardScaler(), skfastgrnn.FastGRNNClassifier(epochs=5, random_state=0))
+    >>> model = model.fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.safetensors")
+    >>> skfastgrnn.save(model, path)
+    >>> (skfastgrnn.load(path).predict(X) == model.predict(X)).all()
+    np.True_
+    """
+    try:
+        data = dumps(obj)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{os.fspath(path)}: {exc}") from None
+    atomic_write(path, data)
+
+
+# ----------------------------------------------------------------- decode
+
+
+class _Reader:
+    """Typed access to a file's metadata and tensors; every failure is a ModelFileError naming the file."""
+
+    def __init__(self, source, meta, tensors):
+        self.source = source
+        self.meta = meta
+        self.tensors = tensors
+        self.used = set()
+
+    def error(self, problem):
+        return ModelFileError(f"{self.source}: {problem}")
+
+    def text(self, key):
+        if key not in self.meta:
+            raise self.error(f"metadata entry {key!r} is missing")
+        return self.meta[key]
+
+    def json(self, key, types, optional=False):
+        if optional and key not in self.meta:
+            return None
+        try:
+            value = json.loads(self.text(key))
+        except (ValueError, RecursionError) as exc:
+            raise self.error(f"metadata entry {key!r} is not valid JSON ({exc})") from None
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
+            raise self.error(f"metadata entry {key!r} has the wrong type ({type(value).__name__})")
+        return value
+
+    def int(self, key, minimum):
+        value = self.json(key, int)
+        if value < minimum:
+            raise self.error(f"metadata entry {key!r} is {value}, must be >= {minimum}")
+        return value
+
+    def tensor(self, name, dtype, shape):
+        if name not in self.tensors:
+            raise self.error(f"tensor {name!r} is missing")
+        a = self.tensors[name]
+        self.used.add(name)
+        if a.dtype != np.dtype(dtype) or a.shape != tuple(shape):
+            raise self.error(
+                f"tensor {name!r} is {a.dtype}{list(a.shape)}, expected {np.dtype(dtype)}{list(shape)} "
+                "(inconsistent with the stored configuration)"
+            )
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            raise self.error(f"tensor {name!r} holds non-finite values")
+        return a
+
+    def feature_names(self, key, n_features):
+        names = self.json(key, list, optional=True)
+        if names is None:
+            return None
+        if len(names) != n_features or not all(isinstance(n, str) for n in names):
+            raise self.error(f"metadata entry {key!r} must be {n_features} strings")
+        return np.asarray(names, dtype=object)
+
+    def make(self, cls, params, what):
+        """``cls(**params)`` with sklearn's parameter validation."""
+        try:
+            est = cls(**params)
+            est._validate_params()
+        except (TypeError, ValueError) as exc:
+            raise self.error(f"invalid {what}: {exc}") from None
+        return est
+
+
+def _as_tuple(types):
+    return types if isinstance(types, tuple) else (types,)
+
+
+_CLASS_KINDS = {"b": (bool,), "i": (int,), "u": (int,), "f": (int, float), "U": (str,), "O": (str,)}
+_MAX_LABEL_CHARS = 4096
+
+
+def _decode_classes(doc):
+    """``classes_`` from its JSON document; ValueError when it is not a valid one."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("dtype"), str) or not isinstance(doc.get("values"), list):
+        raise ValueError('classes must be {"dtype": str, "values": list}')
+    try:
+        dtype = np.dtype(doc["dtype"])
+    except (TypeError, ValueError):
+        raise ValueError(f"classes dtype {doc['dtype']!r} is not a numpy dtype") from None
+    values = doc["values"]
+    kinds = _CLASS_KINDS.get(dtype.kind)
+    if kinds is None or (dtype.kind == "U" and dtype.itemsize > 4 * _MAX_LABEL_CHARS):
+        raise ValueError(f"classes dtype {dtype} is not supported")
+    if not all(isinstance(v, kinds) and (bool in kinds or not isinstance(v, bool)) for v in values):
+        raise ValueError(f"classes values do not match their dtype {dtype}")
+    try:
+        return np.array(values, dtype=dtype)
+    except (OverflowError, ValueError, TypeError) as exc:
+        raise ValueError(f"classes values do not fit dtype {dtype} ({exc})") from None
+
+
+def _decode_classifier(r, prefix):
+    from ._classifier import _ARCHITECTURE, FastGRNNClassifier
+    from ._optim import adam_state
+
+    clf = r.make(FastGRNNClassifier, r.json(prefix + "params", dict), "params")
+    arch = r.json(prefix + "fitted_architecture", dict)
+    if set(arch) != set(_ARCHITECTURE):
+        raise r.error(f"fitted_architecture must have the keys {sorted(_ARCHITECTURE)}")
+    r.make(FastGRNNClassifier, arch, "fitted_architecture")
+    try:
+        classes = _decode_classes(r.json(prefix + "classes", dict))
+    except ValueError as exc:
+        raise r.error(str(exc)) from None
+    if len(classes) < 2 or len(np.unique(classes)) != len(classes):
+        raise r.error(f"classes must be at least 2 distinct labels; got {classes!r}")
+    n_features = r.int(prefix + "n_features_in", 1)
+    n_timesteps = r.int(prefix + "n_timesteps", 1)
+    n_step = r.int(prefix + "n_step_features", 1)
+    if n_timesteps * n_step != n_features:
+        raise r.error(f"n_timesteps ({n_timesteps}) x n_step_features ({n_step}) != n_features_in ({n_features})")
+    n_iter = r.int(prefix + "n_iter", 0)
+    best_epoch = r.int(prefix + "best_epoch", 0)
+    feature_names = r.feature_names(prefix + "feature_names_in", n_features)
+
+    layout = Layout(n_step, arch["hidden_dim"], len(classes), arch["cell"], arch["rank"], arch["u_rank"])
+    quant_text = r.text(prefix + "quantization")
+    quantized = quant_text != "none"
+    if quantized:
+        quant = r.json(prefix + "quantization", dict)
+        if quant.get("scheme") != QUANT_SCHEME or quant.get("tensors") != sorted(layout.matrix_names):
+            raise r.error(f"unknown quantization {quant_text!r}; expected scheme {QUANT_SCHEME!r} of the matrices")
+    # check every tensor against the configuration before allocating anything
+    # (a corrupt configuration must not ask for terabytes)
+    stored, int8, scales = {}, {}, {}
+    first = r.tensors.get(prefix + layout.shapes[0][0])
+    float_dtype = first.dtype if not quantized and first is not None and first.dtype == np.float32 else np.float64
+    for name, shape in layout.shapes:
+        if not quantized:
+            stored[name] = r.tensor(prefix + name, float_dtype, shape)
+        elif name in layout.matrix_names:
+            int8[name] = r.tensor(prefix + name, np.int8, shape).copy()
+            scales[name] = float(r.tensor(f"{prefix}{name}.scale", np.float32, (1,))[0])
+            if not scales[name] > 0:
+                raise r.error(f"tensor {prefix}{name}.scale must be positive")
+            stored[name] = _compress.dequantize_tensor(int8[name], scales[name])
+        else:
+            stored[name] = r.tensor(prefix + name, np.float32, shape)
+    theta = np.empty(layout.size, dtype=float_dtype)
+    for name, view in layout.views(theta).items():
+        view[...] = stored[name]
+    support = None
+    if prefix + "support" in r.tensors:
+        bits = r.tensor(prefix + "support", np.uint8, (math.ceil(layout.size / 8),))
+        unpacked = np.unpackbits(bits)
+        if unpacked[layout.size :].any():
+            raise r.error("tensor 'support' has bits set past the last parameter")
+        support = unpacked[: layout.size].astype(np.float64)
+        if np.any(theta[support == 0] != 0):
+            raise r.error("pruned weights (support 0) are not zero")
+
+    clf.classes_ = classes
+    clf.n_features_in_ = n_features
+    if feature_names is not None:
+        clf.feature_names_in_ = feature_names
+    clf.n_timesteps_ = n_timesteps
+    clf.n_step_features_ = n_step
+    clf.n_iter_ = n_iter
+    clf.best_epoch_ = best_epoch
+    clf.history_ = []
+    clf._layout = layout
+    clf._theta = theta
+    clf._optimizer = adam_state(layout.size)
+    clf._fitted_architecture = {p: arch[p] for p in _ARCHITECTURE}
+    if support is not None:
+        clf._support = support
+    if quantized:
+        clf._int8, clf._scales = int8, scales
+    return clf
+
+
+def _decode_scaler(r, prefix):
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = r.make(StandardScaler, r.json(prefix + "params", dict), "StandardScaler params")
+    n = r.int(prefix + "n_features_in", 1)
+    # StandardScaler sets mean_ and var_ whenever it needs them to compute
+    # something, so presence follows the file; transform needs these two:
+    for name, needed in (("mean_", scaler.with_mean), ("var_", False), ("scale_", scaler.with_std)):
+        key = prefix + name
+        present = r.tensors.get(key)
+        value = None
+        if needed or present is not None:
+            dtype = present.dtype if present is not None and present.dtype in (np.float32, np.float64) else np.float64
+            value = r.tensor(key, dtype, (n,))
+        setattr(scaler, name, value)
+    if scaler.scale_ is not None and not np.all(scaler.scale_ > 0):
+        raise r.error(f"tensor {prefix}scale_ must be positive")
+    scalar = r.json(prefix + "n_samples_seen_scalar", bool)
+    seen = r.tensors.get(prefix + "n_samples_seen_")
+    dtype = seen.dtype if seen is not None and seen.dtype in (np.int64, np.float64) else np.int64
+    seen = r.tensor(prefix + "n_samples_seen_", dtype, (1,) if scalar else (n,))
+    scaler.n_samples_seen_ = seen[0] if scalar else seen.copy()
+    scaler.n_features_in_ = n
+    names = r.feature_names(prefix + "feature_names_in", n)
+    if names is not None:
+        scaler.feature_names_in_ = names
+    return scaler
+
+
+def _parse(data, source):
+    """Metadata and tensors of safetensors bytes, or ModelFileError."""
+    if len(data) < 8:
+        raise ModelFileError(f"{source}: not a safetensors file (only {len(data)} bytes; truncated or empty)")
+    (n_header,) = struct.unpack("<Q", data[:8])
+    if 8 + n_header > len(data):
+        raise ModelFileError(
+            f"{source}: truncated or not a safetensors file (header of {n_header} bytes, file of {len(data)} bytes)"
+        )
+    try:
+        header = json.loads(bytes(data[8 : 8 + n_header]).decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{source}: not a safetensors file (header is not JSON: {exc})") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{source}: not a safetensors file (header is not a JSON object)")
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise ModelFileError(f"{source}: not a skfastgrnn model file (no string metadata)")
+    ends = [
+        spec["data_offsets"][1]
+        for name, spec in header.items()
+        if name != "__metadata__"
+        and isinstance(spec, dict)
+        and isinstance(spec.get("data_offsets"), list)
+        and len(spec["data_offsets"]) == 2
+        and isinstance(spec["data_offsets"][1], int)
+    ]
+    if ends and 8 + n_header + max(ends) > len(data):
+        raise ModelFileError(
+            f"{source}: truncated (tensor data ends at byte {8 + n_header + max(ends)}, file has {len(data)})"
+        )
+    try:
+        tensors = safetensors.numpy.load(bytes(data))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # SafetensorError, and pyo3 panics, which are BaseExceptions
+        raise ModelFileError(f"{source}: invalid safetensors data ({type(exc).__name__}: {exc})") from None
+    return meta, tensors
+
+
+def loads(data, source="<bytes>"):
+    """Rebuild the classifier or Pipeline from the bytes of a model file.
+
+    Parameters
+    ----------
+    data : bytes
+    source : str
+        Name used in error messages (the file path).
+
+    Raises
+    ------
+    ModelFileError
+    """
+    meta, tensors = _parse(data, source)
+    r = _Reader(source, meta, tensors)
+    fmt = meta.get("format")
+    if fmt != FORMAT:
+        raise r.error(f"not a skfastgrnn model file (format {fmt!r}, expected {FORMAT!r})")
+    version = meta.get("format_version", "")
+    if not (version.isascii() and version.isdigit()) or version.startswith("0"):
+        raise r.error(f"invalid format_version {version!r}")
+    if int(version) > FORMAT_VERSION:
+        raise r.error(
+            f"written with format version {version} (by skfastgrnn {meta.get('package_version', '?')}); this "
+            f"skfastgrnn reads format versions up to {FORMAT_VERSION}: upgrade skfastgrnn to load it"
+        )
+    if meta.get(_CHECKSUM_KEY) != _checksum(tensors, meta):
+        raise r.error("checksum mismatch: the file is corrupted (its content changed after it was written)")
+    kind = meta.get("kind")
+    if kind == "FastGRNNClassifier":
+        obj = _decode_classifier(r, "")
+    elif kind == "Pipeline":
+        obj = _decode_pipeline(r)
+    else:
+        raise r.error(f"unknown kind {kind!r}; expected 'FastGRNNClassifier' or 'Pipeline'")
+    unused = sorted(set(tensors) - r.used)
+    if unused:
+        raise r.error(f"unexpected tensors {unused[:5]} (inconsistent with the stored configuration)")
+    return obj
+
+
+def _decode_pipeline(r):
+    from sklearn.pipeline import Pipeline
+
+    steps = r.json("steps", list)
+    types = ["StandardScaler"] * (len(steps) - 1) + ["FastGRNNClassifier"]
+    if not steps or not all(
+        isinstance(s, list) and len(s) == 2 and isinstance(s[0], str) and s[1] == t
+        for s, t in zip(steps, types, strict=True)
+    ):
+        raise r.error("metadata entry 'steps' must list StandardScaler steps followed by one FastGRNNClassifier")
+    built = [
+        (name, (_decode_classifier if kind == "FastGRNNClassifier" else _decode_scaler)(r, f"step{i}."))
+        for i, (name, kind) in enumerate(steps)
+    ]
+    widths = [est.n_features_in_ for _, est in built]
+    if len(set(widths)) != 1:
+        raise r.error(f"the steps' n_features_in disagree: {widths}")
+    try:
+        return Pipeline(built)
+    except (TypeError, ValueError) as exc:
+        raise r.error(f"invalid pipeline steps: {exc}") from None
+
+
+def load(path):
+    """Load a model saved by :func:`save`: a FastGRNNClassifier or a Pipeline.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    FastGRNNClassifier or Pipeline
+        Fitted; predictions equal those of the saved object.
+
+    Raises
+    ------
+    ModelFileError
+        The file is truncated, corrupted, not a skfastgrnn file, from a newer
+        format version, or inconsistent; the message names the file.
+    OSError
+        The file cannot be read.
+
+    Examples
+    --------
+    See :func:`save`.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    return loads(data, path)
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def metrics_document(clf):
+    """The JSON document of ``save_metrics``: training history and summary."""
+    return {
+        "format": METRICS_FORMAT,
+        "format_version": METRICS_FORMAT_VERSION,
+        "package_version": _package_version(),
+        "n_iter": clf.n_iter_,
+        "best_epoch": clf.best_epoch_,
+        "history": clf.history_,
+    }
+
+
+def metrics_bytes(clf):
+    return (_json(metrics_document(clf), "history_") + "\n").encode()
+
+
+_HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "learning_rate", "seconds")
+
+
+def read_metrics(path, data=None):
+    """Validated metrics document of a file written by ``save_metrics``.
+
+    Raises
+    ------
+    ModelFileError
+        Not a metrics file, from a newer version, or malformed.
+    OSError
+        The file cannot be read.
+    """
+    path = os.fspath(path)
+    if data is None:
+        with open(path, "rb") as f:
+            data = f.read()
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{path}: not a metrics file (not JSON: {exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != METRICS_FORMAT:
+        raise ModelFileError(f"{path}: not a skfastgrnn metrics file (format must be {METRICS_FORMAT!r})")
+    version = doc.get("format_version")
+    if type(version) is not int or version < 1:
+        raise ModelFileError(f"{path}: invalid format_version {version!r}")
+    if version > METRICS_FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: written with metrics format version {version}; this skfastgrnn reads up to "
+            f"{METRICS_FORMAT_VERSION}: upgrade skfastgrnn"
+        )
+    history = doc.get("history")
+    ok = isinstance(history, list) and all(
+        isinstance(e, dict)
+        and type(e.get("epoch")) is int
+        and all(k in e and (e[k] is None or type(e[k]) in (int, float)) for k in _HISTORY_KEYS)
+        for e in history
+    )
+    for key in ("n_iter", "best_epoch"):
+        ok = ok and type(doc.get(key)) is int
+    if not ok:
+        raise ModelFileError(f"{path}: malformed metrics (history must be a list of epoch records {_HISTORY_KEYS})")
+    return doc
+
+
+# ------------------------------------------------------------- pickling
+
+
+def layout_spec(layout):
+    """Plain-dict description of a Layout (for pickle and skops without custom classes)."""
+    cell = next(name for name, cls in CELLS.items() if cls is layout.cell)
+    shapes = dict(layout.shapes)
+    return {
+        "n_step_features": layout.n_step_features,
+        "hidden_dim": layout.hidden_dim,
+        "n_outputs": layout.n_outputs,
+        "cell": cell,
+        "rank": shapes["W1"][1] if "W1" in shapes else None,
+        "u_rank": shapes["U1"][1] if "U1" in shapes else None,
+    }
+
+
+def layout_from_spec(spec):
+    return Layout(
+        spec["n_step_features"], spec["hidden_dim"], spec["n_outputs"], spec["cell"], spec["rank"], spec["u_rank"]
+    )

@@ -1,0 +1,303 @@
+"""ModelRegistry: versioned model files with checksums (the guide's ModelVersion).
+
+Layout of a registry directory::
+
+    manifest.json                       entries, oldest first (replaced atomically)
+    .lock                               taken with fcntl.flock while registering
+    models/fastgrnn_v1.safetensors      model (a Pipeline keeps its scaler inside)
+    models/metrics_v1.json              training metrics
+
+Registering takes an exclusive lock on ``.lock``, picks the next version
+number, writes the model and metrics files atomically, then replaces the
+manifest atomically. Readers never lock: they see the previous or the new
+manifest, and every file an entry names is complete before the entry appears.
+Locking uses ``fcntl.flock`` (POSIX; on network file systems it is only as good
+as their flock support).
+"""
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import time
+from datetime import datetime, timezone
+
+from . import _persist
+from ._persist import ModelFileError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+REGISTRY_FORMAT = "skfastgrnn-registry"
+REGISTRY_FORMAT_VERSION = 1
+_ENTRY_KEYS = ("version", "timestamp", "model_path", "metrics_path", "test_accuracy", "model_size_bytes", "sha256")
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+class ModelRegistry:
+    """Versioned models in one directory, safe for concurrent registration.
+
+    The guide's ``ModelVersion``: each :meth:`register` writes the model (a
+    Pipeline keeps its normalization inside the same file), its metrics and a
+    manifest entry with the version, timestamp, file paths, test accuracy,
+    model size and the sha256 of each file. :meth:`load` verifies the sha256
+    before loading.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Created on the first :meth:`register`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn.datasets import make_classification
+    >>> from skfastgrnn import FastGRNNClassifier, ModelRegistry
+    >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    >>> clf = FastGRNNClassifier(epochs=3, random_state=0).fit(X, y)
+    >>> registry = ModelRegistry(tempfile.mkdtemp())
+    >>> registry.register(clf, test_accuracy=0.91)["version"]
+    'v1'
+    >>> registry.register(clf, test_accuracy=0.88)["version"]
+    'v2'
+    >>> [e["version"] for e in registry.list()], registry.entry("best")["version"]
+    (['v1', 'v2'], 'v1')
+    >>> (registry.load("latest").predict(X) == clf.predict(X)).all()
+    np.True_
+    """
+
+    def __init__(self, directory):
+        self.directory = os.fspath(directory)
+
+    def __repr__(self):
+        return f"ModelRegistry({self.directory!r})"
+
+    @property
+    def manifest_path(self):
+        return os.path.join(self.directory, "manifest.json")
+
+    # ---------------------------------------------------------- writing
+
+    def register(self, model, metrics=None, test_accuracy=None):
+        """Store a new version of a fitted model.
+
+        Parameters
+        ----------
+        model : FastGRNNClassifier or Pipeline(StandardScaler, ..., FastGRNNClassifier)
+        metrics : JSON-serializable object or None, default=None
+            Written to the version's metrics file. None writes the
+            classifier's training history (what ``save_metrics`` writes).
+        test_accuracy : float in [0, 1] or None, default=None
+            Held-out accuracy; ``load("best")`` picks the highest.
+
+        Returns
+        -------
+        dict
+            The manifest entry: ``version`` ("v1", "v2", ...), ``timestamp``
+            (Unix seconds), ``created`` (ISO 8601, UTC), ``model_path`` and
+            ``metrics_path`` (relative to the directory), ``test_accuracy``,
+            ``model_size_bytes``, ``sha256`` (``{"model": ..., "metrics":
+            ...}``), ``kind`` and ``package_version``.
+
+        Raises
+        ------
+        TypeError, ValueError, NotFittedError
+            The model or the metrics cannot be stored.
+        OSError
+            A file cannot be written; the registry is left as it was (at
+            worst with unreferenced files of the failed version).
+        """
+        if test_accuracy is not None:
+            if not (isinstance(test_accuracy, (int, float)) and 0.0 <= test_accuracy <= 1.0):
+                raise ValueError(f"test_accuracy must be a number in [0, 1] or None; got {test_accuracy!r}.")
+            test_accuracy = float(test_accuracy)
+        # serialize outside the lock: the critical section only writes bytes
+        try:
+            model_bytes = _persist.dumps(model)
+            clf = model.steps[-1][1] if hasattr(model, "steps") else model
+            if metrics is None:
+                metrics_bytes = _persist.metrics_bytes(clf)
+            else:
+                metrics_bytes = (_persist._json(metrics, "metrics") + "\n").encode()
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{self.directory}: cannot register: {exc}") from None
+        with self._locked():
+            entries = self._read_manifest()
+            number = 1 + max((_version_number(e["version"]) for e in entries), default=0)
+            version = f"v{number}"
+            model_rel = f"models/fastgrnn_{version}.safetensors"
+            metrics_rel = f"models/metrics_{version}.json"
+            os.makedirs(os.path.join(self.directory, "models"), exist_ok=True)
+            _persist.atomic_write(os.path.join(self.directory, model_rel), model_bytes)
+            _persist.atomic_write(os.path.join(self.directory, metrics_rel), metrics_bytes)
+            now = time.time()
+            entry = {
+                "version": version,
+                "timestamp": now,
+                "created": datetime.fromtimestamp(now, timezone.utc).isoformat(),
+                "model_path": model_rel,
+                "metrics_path": metrics_rel,
+                "test_accuracy": test_accuracy,
+                "model_size_bytes": len(model_bytes),
+                "sha256": {"model": _sha256(model_bytes), "metrics": _sha256(metrics_bytes)},
+                "kind": type(model).__name__,
+                "package_version": _persist._package_version(),
+            }
+            doc = {"format": REGISTRY_FORMAT, "format_version": REGISTRY_FORMAT_VERSION, "entries": entries + [entry]}
+            _persist.atomic_write(self.manifest_path, (json.dumps(doc, indent=1) + "\n").encode())
+        return dict(entry)
+
+    @contextlib.contextmanager
+    def _locked(self):
+        if fcntl is None:  # pragma: no cover
+            raise NotImplementedError("ModelRegistry.register needs fcntl.flock (POSIX)")
+        os.makedirs(self.directory, exist_ok=True)
+        fd = os.open(os.path.join(self.directory, ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    # ---------------------------------------------------------- reading
+
+    def _read_manifest(self):
+        path = self.manifest_path
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
+            raise ModelFileError(f"{path}: not a registry manifest (not JSON: {exc})") from None
+        if not isinstance(doc, dict) or doc.get("format") != REGISTRY_FORMAT:
+            raise ModelFileError(f"{path}: not a skfastgrnn registry manifest")
+        version = doc.get("format_version")
+        if type(version) is not int or version < 1:
+            raise ModelFileError(f"{path}: invalid format_version {version!r}")
+        if version > REGISTRY_FORMAT_VERSION:
+            raise ModelFileError(
+                f"{path}: written with registry format version {version}; this skfastgrnn reads up to "
+                f"{REGISTRY_FORMAT_VERSION}: upgrade skfastgrnn"
+            )
+        entries = doc.get("entries")
+        if not isinstance(entries, list) or not all(_valid_entry(e) for e in entries):
+            raise ModelFileError(f"{path}: malformed manifest entries (each needs {', '.join(_ENTRY_KEYS)})")
+        return entries
+
+    def list(self):
+        """All entries, oldest first (copies; an empty list for a new registry)."""
+        return [dict(e) for e in self._read_manifest()]
+
+    def entry(self, version="latest"):
+        """The manifest entry of ``version``: ``"latest"``, ``"best"`` or a version such as ``"v3"``.
+
+        ``"best"`` is the entry with the highest ``test_accuracy`` (the latest
+        of equals); entries without one are skipped.
+
+        Raises
+        ------
+        LookupError
+            No such version, an empty registry, or no accuracy for ``"best"``.
+        """
+        entries = self._read_manifest()
+        if not entries:
+            raise LookupError(f"{self.directory}: the registry holds no model yet")
+        if version == "latest":
+            return dict(entries[-1])
+        if version == "best":
+            scored = [e for e in entries if e["test_accuracy"] is not None]
+            if not scored:
+                raise LookupError(f"{self.directory}: no entry has a test_accuracy, so there is no 'best'")
+            return dict(max(reversed(scored), key=lambda e: e["test_accuracy"]))
+        for e in entries:
+            if e["version"] == version:
+                return dict(e)
+        known = ", ".join(e["version"] for e in entries)
+        raise LookupError(f"{self.directory}: no version {version!r}; the registry holds {known}")
+
+    def _verified_bytes(self, entry, which):
+        rel = entry[f"{which}_path"]
+        path = os.path.join(self.directory, rel)
+        with open(path, "rb") as f:
+            data = f.read()
+        actual, expected = _sha256(data), entry["sha256"][which]
+        if actual != expected:
+            raise ModelFileError(
+                f"{path}: sha256 {actual} does not match the manifest's {expected} for {entry['version']}; "
+                "refusing to load a file that changed after it was registered"
+            )
+        return path, data
+
+    def load(self, version="latest"):
+        """Load a registered model after checking its sha256.
+
+        Parameters
+        ----------
+        version : str, default="latest"
+            ``"latest"``, ``"best"`` (highest test accuracy) or a version
+            such as ``"v3"``.
+
+        Returns
+        -------
+        FastGRNNClassifier or Pipeline
+
+        Raises
+        ------
+        LookupError
+            Unknown version (see :meth:`entry`).
+        skfastgrnn.ModelFileError
+            The file does not match its sha256, or is invalid.
+        OSError
+            The file cannot be read.
+        """
+        path, data = self._verified_bytes(self.entry(version), "model")
+        return _persist.loads(data, path)
+
+    def metrics(self, version="latest"):
+        """The parsed metrics file of ``version``, after checking its sha256."""
+        path, data = self._verified_bytes(self.entry(version), "metrics")
+        try:
+            return json.loads(data.decode("utf-8"))
+        except ValueError as exc:
+            raise ModelFileError(f"{path}: not JSON ({exc})") from None
+
+
+def _version_number(version):
+    return int(version[1:])
+
+
+def _valid_path(rel):
+    return (
+        isinstance(rel, str)
+        and not os.path.isabs(rel)
+        and not os.path.normpath(rel).startswith("..")
+        and rel.startswith("models/")
+    )
+
+
+def _valid_entry(e):
+    return (
+        isinstance(e, dict)
+        and all(k in e for k in _ENTRY_KEYS)
+        and isinstance(e["version"], str)
+        and e["version"][:1] == "v"
+        and e["version"][1:].isascii()
+        and e["version"][1:].isdigit()
+        and _valid_path(e["model_path"])
+        and _valid_path(e["metrics_path"])
+        and (
+            e["test_accuracy"] is None
+            or (type(e["test_accuracy"]) in (int, float) and math.isfinite(e["test_accuracy"]))
+        )
+        and isinstance(e["sha256"], dict)
+        and all(isinstance(e["sha256"].get(k), str) for k in ("model", "metrics"))
+    )

@@ -1,0 +1,490 @@
+"""safetensors persistence: round trips, corrupted files, fuzzing, atomic writes, metrics, pickle/skops."""
+
+import errno
+import json
+import os
+import pickle
+import struct
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import safetensors.numpy
+from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skfastgrnn
+from skfastgrnn import FastGRNNClassifier, ModelFileError, _persist
+
+FITTED = (
+    "classes_",
+    "n_features_in_",
+    "n_timesteps_",
+    "n_step_features_",
+    "n_iter_",
+    "best_epoch_",
+    "_fitted_architecture",
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(n_samples=240, n_features=6, n_informative=4, n_classes=3, random_state=0)
+    return X, y
+
+
+def _fit(X, y, **kw):
+    params = dict(hidden_dim=6, epochs=3, random_state=0)
+    params.update(kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return FastGRNNClassifier(**params).fit(X, y)
+
+
+def _assert_same_model(a, b, X):
+    assert type(a) is type(b)
+    assert a.get_params() == b.get_params()
+    for name in FITTED:
+        va, vb = getattr(a, name), getattr(b, name)
+        assert np.array_equal(va, vb) if isinstance(va, np.ndarray) else va == vb, name
+    np.testing.assert_array_equal(a._theta, b._theta)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+MODELS = {
+    "fastgrnn": dict(cell="fastgrnn"),
+    "fastrnn": dict(cell="fastrnn"),
+    "guide": dict(cell="guide"),
+    "low-rank": dict(rank=2, u_rank=4, n_timesteps=2),
+    "quant-nonlinearities": dict(gate_nonlinearity="quantSigm", update_nonlinearity="quantTanh"),
+}
+
+
+@pytest.mark.parametrize("kind", MODELS)
+@pytest.mark.parametrize("compression", ["float", "quantized", "pruned", "pruned+quantized"])
+def test_round_trip(data, tmp_path, kind, compression):
+    X, y = data
+    clf = _fit(X, y, **MODELS[kind])
+    if "pruned" in compression:
+        clf.prune(0.4)
+    if "quantized" in compression:
+        clf.quantize()
+    path = tmp_path / "model.safetensors"
+    clf.save(path)
+    loaded = FastGRNNClassifier.load(path)
+    _assert_same_model(clf, loaded, X)
+    assert loaded.history_ == [] and loaded.n_iter_ == clf.n_iter_
+    report = loaded.size_report()
+    assert report["quantized"] == ("quantized" in compression)
+    assert report["pruned"] == ("pruned" in compression)
+    assert loaded.size_bytes() == os.path.getsize(path) == clf.size_bytes()
+    # the module-level API reads the same file
+    _assert_same_model(clf, skfastgrnn.load(str(path)), X)
+
+
+def test_round_trip_string_labels_feature_names_3d(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(n_samples=120, n_features=6, random_state=1)
+    labels = np.array(["cheap", "powerful"])[y]
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    clf = _fit(frame, labels, n_timesteps=3)
+    clf.save(tmp_path / "a.safetensors")
+    loaded = FastGRNNClassifier.load(tmp_path / "a.safetensors")
+    assert loaded.classes_.dtype == clf.classes_.dtype
+    assert list(loaded.feature_names_in_) == list(clf.feature_names_in_)
+    _assert_same_model(clf, loaded, frame)
+
+    X3 = X.reshape(-1, 2, 3)
+    clf3 = _fit(X3, y * 2.0)  # float labels, T from the 3-D input
+    clf3.save(tmp_path / "b.safetensors")
+    loaded3 = FastGRNNClassifier.load(tmp_path / "b.safetensors")
+    assert loaded3.n_timesteps_ == 2
+    _assert_same_model(clf3, loaded3, X3)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_pipeline_round_trip(data, tmp_path, compress):
+    X, y = data
+    X = X * 50 + 7  # far from standardized: the scaler matters
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(StandardScaler(), FastGRNNClassifier(hidden_dim=6, epochs=3, random_state=0)).fit(X, y)
+    if compress:
+        pipe[-1].prune(0.3).quantize()
+    path = tmp_path / "pipe.safetensors"
+    skfastgrnn.save(pipe, path)
+    loaded = skfastgrnn.load(path)
+    assert isinstance(loaded, Pipeline)
+    assert [name for name, _ in loaded.steps] == [name for name, _ in pipe.steps]
+    for attr in ("mean_", "var_", "scale_", "n_samples_seen_"):
+        np.testing.assert_array_equal(getattr(loaded[0], attr), getattr(pipe[0], attr))
+    _assert_same_model(pipe[-1], loaded[-1], pipe[0].transform(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    with pytest.raises(ModelFileError, match="holds a Pipeline"):
+        FastGRNNClassifier.load(path)
+
+
+def test_pipeline_scaler_variants(tmp_path):
+    X, y = make_classification(n_samples=100, n_features=4, random_state=2)
+    X[::7, 1] = np.nan  # per-feature n_samples_seen_
+    X = np.nan_to_num(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = Pipeline(
+            [
+                ("center", StandardScaler(with_std=False)),
+                ("scale", StandardScaler(with_mean=False)),
+                ("clf", FastGRNNClassifier(hidden_dim=4, epochs=2, random_state=0)),
+            ]
+        ).fit(X, y)
+    skfastgrnn.save(pipe, tmp_path / "p.safetensors")
+    loaded = skfastgrnn.load(tmp_path / "p.safetensors")
+    for a, b in zip(loaded[:-1], pipe[:-1], strict=True):
+        for attr in ("mean_", "var_", "scale_"):
+            assert (getattr(a, attr) is None) == (getattr(b, attr) is None)
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_save_errors_name_the_file(data, tmp_path):
+    X, y = data
+    path = tmp_path / "x.safetensors"
+    with pytest.raises(TypeError, match="x.safetensors.*StandardScaler"):
+        skfastgrnn.save(StandardScaler().fit(X), path)
+    with pytest.raises(TypeError, match="Pipeline of"):
+        skfastgrnn.save(make_pipeline(FastGRNNClassifier(), StandardScaler()), path)
+    with pytest.raises(NotFittedError):
+        FastGRNNClassifier().save(path)
+    clf = _fit(X, y)
+    clf.classes_ = np.array([0.5, np.nan, 2.0])  # labels JSON cannot hold
+    with pytest.raises(ValueError, match="x.safetensors.*classes_"):
+        clf.save(path)
+    clf.classes_ = np.array([b"a", b"b", b"c"])
+    with pytest.raises(ValueError, match="classes_ of dtype"):
+        clf.save(path)
+    with pytest.raises(FileNotFoundError, match="x.safetensors"):
+        _fit(X, y).save(tmp_path / "missing-dir" / "x.safetensors")
+    assert not path.exists()
+
+
+def test_random_state_instance_is_stored_as_none(data, tmp_path):
+    X, y = data
+    clf = _fit(X, y, random_state=np.random.RandomState(0))
+    clf.save(tmp_path / "r.safetensors")
+    loaded = FastGRNNClassifier.load(tmp_path / "r.safetensors")
+    assert loaded.random_state is None
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_file_holds_int8_tensors_and_config(data, tmp_path):
+    X, y = data
+    clf = _fit(X, y).quantize()
+    path = tmp_path / "q.safetensors"
+    clf.save(path)
+    tensors = safetensors.numpy.load_file(path)
+    with safetensors.safe_open(path, framework="numpy") as f:
+        meta = f.metadata()
+    assert all(isinstance(v, str) for v in meta.values())
+    assert meta["format"] == "skfastgrnn" and meta["format_version"] == "1"
+    assert meta["package_version"] == skfastgrnn.__version__
+    assert json.loads(meta["params"]) == json.loads(json.dumps(clf.get_params()))
+    assert json.loads(meta["classes"]) == {"dtype": clf.classes_.dtype.str, "values": clf.classes_.tolist()}
+    assert json.loads(meta["quantization"])["tensors"] == ["U", "W", "W_out"]
+    for name in ("W", "U", "W_out"):
+        assert tensors[name].dtype == np.int8
+        assert tensors[name + ".scale"].dtype == np.float32
+    for name in ("b_z", "b_h", "zeta_logit", "nu_logit", "b_out"):
+        assert tensors[name].dtype == np.float32
+
+
+# ------------------------------------------------------------ bad files
+
+
+@pytest.fixture(scope="module")
+def good_file(tmp_path_factory, data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(StandardScaler(), FastGRNNClassifier(hidden_dim=4, epochs=2, random_state=0)).fit(X, y)
+    pipe[-1].prune(0.3)
+    clf = _fit(X, y, hidden_dim=4, epochs=2).quantize()
+    path = tmp_path_factory.mktemp("good") / "model.safetensors"
+    clf.save(path)
+    return path, path.read_bytes(), _persist.dumps(pipe), X
+
+
+def _repack(data, edit):
+    """Parse ``data``, let ``edit(tensors, meta)`` change them, and pack with a valid checksum."""
+    tensors = safetensors.numpy.load(data)
+    (n,) = struct.unpack("<Q", data[:8])
+    meta = json.loads(data[8 : 8 + n])["__metadata__"]
+    meta.pop(_persist._CHECKSUM_KEY)
+    edit(tensors, meta)
+    return _persist.pack(tensors, meta)
+
+
+def _load_bytes(tmp_path, data, name="bad.safetensors"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return FastGRNNClassifier.load(path), path
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d[:-10], "truncated"),
+        (lambda d: d[:5], "truncated or empty"),
+        (lambda d: b"", "truncated or empty"),
+        (lambda d: d[:8] + b"{not json" + d[17:], "not JSON"),
+        (lambda d: b'{"format": "skfastgrnn"}', "header of"),
+        (lambda d: safetensors.numpy.save({"a": np.zeros(3)}), "not a skfastgrnn model file"),
+        (lambda d: safetensors.numpy.save({"a": np.zeros(3)}, metadata={"format": "gguf"}), "format 'gguf'"),
+        (lambda d: d[:-1] + bytes([d[-1] ^ 1]), "checksum mismatch"),
+    ],
+)
+def test_bad_files_raise_model_file_error(tmp_path, good_file, mutate, message):
+    data = good_file[1]
+    with pytest.raises(ModelFileError, match=message) as info:
+        _load_bytes(tmp_path, mutate(data))
+    assert "bad.safetensors" in str(info.value)
+
+
+def test_newer_format_version_says_so(tmp_path, good_file):
+    data = _repack(good_file[1], lambda t, m: m.update(format_version="2", package_version="9.0"))
+    with pytest.raises(ModelFileError, match=r"bad.safetensors: written with format version 2 .*upgrade skfastgrnn"):
+        _load_bytes(tmp_path, data)
+
+
+def _set_arch(meta, **changes):
+    arch = json.loads(meta["fitted_architecture"])
+    arch.update(changes)
+    meta["fitted_architecture"] = json.dumps(arch)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda t, m: _set_arch(m, hidden_dim=5), "inconsistent"),
+        (lambda t, m: _set_arch(m, hidden_dim=10**12), "inconsistent"),
+        (lambda t, m: _set_arch(m, cell="lstm"), "invalid fitted_architecture"),
+        (lambda t, m: m.update(n_step_features="4"), "n_features_in"),
+        (lambda t, m: m.update(params='{"hidden_dim": "big"}'), "invalid params"),
+        (lambda t, m: m.update(params='{"no_such_param": 1}'), "invalid params"),
+        (lambda t, m: m.update(classes='{"dtype": "<i8", "values": [0, 0, 1]}'), "distinct"),
+        (lambda t, m: m.update(classes='{"dtype": "<U99999", "values": ["a", "b"]}'), "not supported"),
+        (lambda t, m: m.update(n_iter="true"), "wrong type"),
+        (lambda t, m: m.pop("kind"), "unknown kind"),
+        (lambda t, m: m.pop("n_timesteps"), "'n_timesteps' is missing"),
+        (lambda t, m: t.update(extra=np.zeros(2)), "unexpected tensors"),
+        (lambda t, m: t.pop("U"), "'U' is missing"),
+        (lambda t, m: t.update(U=t["U"].astype(np.float32)), "tensor 'U' is float32"),
+        (lambda t, m: t.update({"U.scale": np.array([-1.0], np.float32)}), "positive"),
+        (lambda t, m: t.update(b_out=np.full_like(t["b_out"], np.nan)), "non-finite"),
+        (lambda t, m: m.update(quantization='{"scheme": "int4"}'), "unknown quantization"),
+    ],
+)
+def test_inconsistent_files_raise_model_file_error(tmp_path, good_file, edit, message):
+    with pytest.raises(ModelFileError, match=message):
+        _load_bytes(tmp_path, _repack(good_file[1], edit))
+
+
+def test_inconsistent_pipeline_files(tmp_path, good_file):
+    pipe_bytes = good_file[2]
+
+    def flip_support(t, m):
+        t["step1.support"] = np.full_like(t["step1.support"], 0)
+
+    for edit, message in [
+        (lambda t, m: m.update({"step0.n_features_in": "5"}), "step0.mean_"),
+        (lambda t, m: m.update(steps='[["a", "FastGRNNClassifier"], ["b", "StandardScaler"]]'), "steps"),
+        (flip_support, "pruned weights"),
+        (lambda t, m: t.update({"step0.scale_": np.zeros(6)}), "positive"),
+    ]:
+        with pytest.raises(ModelFileError, match=message):
+            skfastgrnn.load(_load_bytes(tmp_path, _repack(pipe_bytes, edit))[1])
+
+
+def test_missing_file_is_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        FastGRNNClassifier.load(tmp_path / "nope.safetensors")
+
+
+_JUNK_JSON = ["null", "-1", "0", "1e308", "[]", "{}", '"x"', "true", "1.5", "[1, 2]", '{"a": 1}', "", "{", "99999999"]
+
+
+def _structured_mutation(rng, data):
+    """Re-signed file with one metadata entry or tensor changed: reaches the deep validation."""
+
+    def edit(tensors, meta):
+        if rng.random() < 0.6:
+            key = rng.choice(sorted(meta))
+            if rng.random() < 0.15:
+                del meta[key]
+            elif rng.random() < 0.5 and meta[key].startswith("{"):
+                doc = json.loads(meta[key])
+                sub = rng.choice(sorted(doc)) if doc else "x"
+                doc[sub] = json.loads(rng.choice(_JUNK_JSON[:11]))
+                meta[key] = json.dumps(doc)
+            else:
+                meta[key] = str(rng.choice(_JUNK_JSON))
+        else:
+            name = rng.choice(sorted(tensors))
+            a = tensors[name]
+            choice = rng.integers(5)
+            if choice == 0:
+                del tensors[name]
+            elif choice == 1:
+                tensors[name] = a.astype(rng.choice([np.float32, np.float64, np.int8, np.int64, np.uint8]))
+            elif choice == 2:
+                tensors[name] = a.reshape(-1)[: max(0, a.size - 1)].copy()
+            elif choice == 3 and a.size:
+                b = a.copy().reshape(-1)
+                b[rng.integers(b.size)] = rng.choice([0, 1, -1, 127]) if b.dtype.kind != "f" else np.inf
+                tensors[name] = b.reshape(a.shape)
+            else:
+                tensors[f"extra{rng.integers(3)}"] = np.zeros(rng.integers(1, 4))
+
+    return _repack(data, edit)
+
+
+def _byte_mutation(rng, data):
+    kind = rng.integers(4)
+    b = bytearray(data)
+    if kind == 0:  # truncate anywhere
+        return bytes(b[: rng.integers(len(b))])
+    if kind == 1:  # flip 1-8 random bytes (header or tensors)
+        for i in rng.integers(len(b), size=rng.integers(1, 9)):
+            b[i] = rng.integers(256)
+        return bytes(b)
+    if kind == 2:  # flip bytes inside the header only
+        (n,) = struct.unpack("<Q", data[:8])
+        for i in rng.integers(8 + n, size=rng.integers(1, 4)):
+            b[i] = rng.integers(256)
+        return bytes(b)
+    start = rng.integers(len(b))  # delete or duplicate a span
+    span = rng.integers(1, 64)
+    return (
+        bytes(b[:start] + b[start + span :]) if rng.random() < 0.5 else bytes(b[:start] + b[start : start + span] + b)
+    )
+
+
+def test_fuzz_only_model_file_error(tmp_path, good_file):
+    """2,400 mutated, truncated or re-signed inconsistent files: ModelFileError or a working model."""
+    _, model_bytes, pipe_bytes, X = good_file
+    rng = np.random.default_rng(1234)
+    path = tmp_path / "fuzz.safetensors"
+    outcomes = {"error": 0, "loaded": 0}
+    for i in range(2400):
+        source = model_bytes if i % 2 else pipe_bytes
+        mutated = _structured_mutation(rng, source) if i % 3 == 0 else _byte_mutation(rng, source)
+        path.write_bytes(mutated)
+        try:
+            model = skfastgrnn.load(path)
+        except ModelFileError as exc:
+            assert str(path) in str(exc)
+            outcomes["error"] += 1
+            continue
+        # whatever loads must work
+        model.predict_proba(X[:5])
+        outcomes["loaded"] += 1
+    assert outcomes["error"] > 2000, outcomes
+
+
+# ------------------------------------------------------------ atomic writes
+
+
+def test_failure_mid_write_leaves_old_file_untouched(data, tmp_path, monkeypatch):
+    X, y = data
+    path = tmp_path / "model.safetensors"
+    old = _fit(X, y, hidden_dim=4)
+    old.save(path)
+    before = path.read_bytes()
+    new = _fit(X, y, hidden_dim=12)
+
+    def write_half_then_fail(fileobj, payload):
+        fileobj.write(payload[: len(payload) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_persist, "_write_all", write_half_then_fail)
+    with pytest.raises(OSError, match="model.safetensors.*No space left") as info:
+        new.save(path)
+    assert info.value.errno == errno.ENOSPC
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.safetensors"]  # the temporary file is gone
+    np.testing.assert_array_equal(FastGRNNClassifier.load(path).predict_proba(X), old.predict_proba(X))
+
+    # a crash between fsync and rename
+    monkeypatch.undo()
+    monkeypatch.setattr(_persist.os, "replace", lambda *a: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")))
+    with pytest.raises(OSError, match="I/O error"):
+        new.save(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.safetensors"]
+
+
+def test_atomic_write_keeps_permissions(tmp_path):
+    path = tmp_path / "f.bin"
+    _persist.atomic_write(path, b"one")
+    assert (path.stat().st_mode & 0o777) == 0o644
+    path.chmod(0o600)
+    _persist.atomic_write(path, b"two")
+    assert path.read_bytes() == b"two" and (path.stat().st_mode & 0o777) == 0o600
+
+
+# ------------------------------------------------------------ metrics
+
+
+def test_metrics_round_trip(data, tmp_path):
+    X, y = data
+    clf = _fit(X, y, epochs=4)
+    path = tmp_path / "metrics.json"
+    clf.save_metrics(path)
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "skfastgrnn-metrics" and doc["n_iter"] == 4
+    assert doc["history"] == json.loads(json.dumps(clf.history_))
+    clf.save(tmp_path / "m.safetensors")
+    loaded = FastGRNNClassifier.load(tmp_path / "m.safetensors")
+    assert loaded.load_metrics(path) is loaded
+    assert loaded.history_ == clf.history_
+
+    other = _fit(X, y, epochs=2)
+    with pytest.raises(ModelFileError, match="metrics.json.*ran 2 epochs"):
+        other.load_metrics(path)
+    for bad, message in [
+        (b"[1, 2", "not JSON"),
+        (b'{"format": "other"}', "not a skfastgrnn metrics file"),
+        (json.dumps({**doc, "format_version": 7}).encode(), "version 7.*upgrade"),
+        (json.dumps({**doc, "history": [{"epoch": "one"}]}).encode(), "malformed"),
+    ]:
+        path.write_bytes(bad)
+        with pytest.raises(ModelFileError, match=message):
+            loaded.load_metrics(path)
+
+
+# ------------------------------------------------------------ pickle, joblib, skops
+
+
+@pytest.mark.parametrize("compression", ["float", "pruned+quantized"])
+def test_pickle_joblib_skops(data, tmp_path, compression):
+    X, y = data
+    clf = _fit(X, y, rank=2)
+    if compression != "float":
+        clf.prune(0.5).quantize()
+    copies = [pickle.loads(pickle.dumps(clf))]
+    joblib.dump(clf, tmp_path / "m.joblib")
+    copies.append(joblib.load(tmp_path / "m.joblib"))
+    try:
+        import skops.io as sio
+    except ImportError:
+        pass
+    else:
+        blob = sio.dumps(clf)
+        assert sio.get_untrusted_types(data=blob) == ["skfastgrnn._classifier.FastGRNNClassifier"]
+        copies.append(sio.loads(blob, trusted=["skfastgrnn._classifier.FastGRNNClassifier"]))
+    for copy in copies:
+        _assert_same_model(clf, copy, X)
+        assert copy.size_report()["quantized"] == clf.size_report()["quantized"]
+        assert copy.size_bytes() == clf.size_bytes()
