@@ -48,6 +48,8 @@ class TrainingConfig:
 def time_major(X, n_timesteps):
     """Rows ``(B, T * D)`` laid out ``[x_1 .. x_T]`` -> contiguous ``(T, B, D)``."""
     B = X.shape[0]
+    if n_timesteps == 1:
+        return X.reshape(1, B, -1)
     return np.ascontiguousarray(X.reshape(B, n_timesteps, -1).transpose(1, 0, 2))
 
 
@@ -117,7 +119,7 @@ def run_epoch(
         w_total = wb.sum()
         if w_total <= 0:  # nothing to learn from a batch of zero weights
             continue
-        X_tm = time_major(X[idx], n_timesteps)
+        X_tm = time_major(X.take(idx, axis=0), n_timesteps)
         loss, _, n_correct = batch_loss_and_grad(
             layout, theta, views, grad, grad_views, X_tm, y[idx], wb, config.gate, config.update, l2_mask
         )

@@ -390,3 +390,27 @@ def test_weights_are_named_views_of_one_vector(blobs):
     assert set(w) == {"W1", "W2", "U1", "U2", "b_z", "b_h", "zeta_logit", "nu_logit", "W_out", "b_out"}
     assert w["W1"].shape == (6, 2) and w["U2"].shape == (4, 16) and w["W_out"].shape == (16, 3)
     assert sum(v.size for v in w.values()) == model._theta.size
+
+
+def test_float32_input_trains_in_float32(blobs):
+    X, y = blobs
+    X32 = X.astype(np.float32)
+    model = make_pipeline(StandardScaler(), FastGRNNClassifier(**{**FAST, "epochs": 30})).fit(X32, y)
+    clf = model[-1]
+    assert clf._theta.dtype == np.float32 and clf._optimizer["m"].dtype == np.float32
+    assert model.predict_proba(X32).dtype == np.float32
+    assert model.score(X32, y) > 0.75
+    # a float64 model given float32 rows (and the reverse) casts to its own dtype
+    clf64 = FastGRNNClassifier(**FAST).fit(X, y)
+    np.testing.assert_allclose(clf64.predict_proba(X32), clf64.predict_proba(X32.astype(np.float64)))
+    assert clf64.predict_proba(X32).dtype == np.float64
+
+
+def test_fast_input_path_agrees_with_validated_path(blobs):
+    X, y = blobs
+    model = FastGRNNClassifier(**FAST).fit(X, y)
+    fast = model.predict_proba(X[:5])
+    slow = model.predict_proba(X[:5].tolist())  # a list takes the validate_data path
+    np.testing.assert_array_equal(fast, slow)
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict(np.full((1, 6), np.nan))
