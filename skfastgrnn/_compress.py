@@ -66,8 +66,8 @@ def quantize_tensor(w):
     return q, scale
 
 
-def dequantize_tensor(q, scale):
-    """``q * scale`` in float64: the weights a quantized model computes with.
+def dequantize_tensor(q, scale, dtype=np.float64):
+    """``q * scale`` (computed in float64, returned in ``dtype``): the weights a quantized model computes with.
 
     Examples
     --------
@@ -75,7 +75,7 @@ def dequantize_tensor(q, scale):
     >>> dequantize_tensor(np.array([50, -127], dtype=np.int8), 0.01).tolist()
     [0.5, -1.27]
     """
-    return q.astype(np.float64) * float(scale)
+    return (q.astype(np.float64) * float(scale)).astype(dtype, copy=False)
 
 
 def quantize_params(layout, theta):
@@ -91,7 +91,7 @@ def quantize_params(layout, theta):
     int8 : dict of str to ndarray of int8
         One entry per name of ``layout.matrix_names``, with the matrix's shape.
     scales : dict of str to float
-    theta_q : ndarray of float64
+    theta_q : ndarray of the dtype of ``theta``
         The parameters the quantized model computes with: the matrices
         dequantized, every other parameter rounded to float32.
 
@@ -105,7 +105,7 @@ def quantize_params(layout, theta):
     >>> sorted(int8), int8["U"].dtype.name
     (['U', 'W', 'W_out'], 'int8')
     """
-    theta_q = theta.astype(np.float32).astype(np.float64)
+    theta_q = theta.astype(np.float32).astype(theta.dtype)
     views = layout.views(theta)
     views_q = layout.views(theta_q)
     int8, scales = {}, {}
@@ -117,10 +117,10 @@ def quantize_params(layout, theta):
 
 def dequantize_params(layout, theta, int8, scales):
     """A copy of ``theta`` whose quantized matrices are replaced by ``q * scale``."""
-    out = np.array(theta, dtype=np.float64, copy=True)
+    out = np.array(theta, copy=True)
     views = layout.views(out)
     for name, q in int8.items():
-        views[name][...] = dequantize_tensor(q, scales[name])
+        views[name][...] = dequantize_tensor(q, scales[name], out.dtype)
     return out
 
 
@@ -135,7 +135,10 @@ def is_quantized_state(layout, theta, int8, scales):
     views = layout.views(theta)
     for name, _ in layout.shapes:
         v = views[name]
-        expected = dequantize_tensor(int8[name], scales[name]) if name in int8 else v.astype(np.float32)
+        if name in int8:
+            expected = dequantize_tensor(int8[name], scales[name], v.dtype)
+        else:
+            expected = v.astype(np.float32).astype(v.dtype)
         if not np.array_equal(v, expected):
             return False
     return True
@@ -179,7 +182,7 @@ def keep_mask(layout, theta, w_keep=1.0, u_keep=1.0):
 
     Returns
     -------
-    mask : ndarray of float64, shape (layout.size,)
+    mask : ndarray of the dtype of ``theta``, shape (layout.size,)
         1.0 for kept entries, 0.0 for pruned ones; ``theta * mask`` is the
         pruned vector (also usable as the training loop's ``support``).
 
@@ -197,7 +200,7 @@ def keep_mask(layout, theta, w_keep=1.0, u_keep=1.0):
     for label, keep in (("w_keep", w_keep), ("u_keep", u_keep)):
         if not 0.0 <= keep <= 1.0:
             raise ValueError(f"{label} must be a fraction kept in [0, 1]; got {keep!r}.")
-    mask = np.ones(layout.size, dtype=np.float64)
+    mask = np.ones(layout.size, dtype=theta.dtype)
     families = prunable_names(layout)
     for family, keep in (("W", w_keep), ("U", u_keep)):
         for name in families[family]:

@@ -143,9 +143,11 @@ class DeploymentMixin:
         beta) are rounded to float32 and stored so. Quantizing a quantized
         model does nothing.
 
-        Training afterwards (``warm_start`` fit, ``partial_fit``) continues in
-        float64 from the quantized weights and gives a float model again: the
-        int8 tensors are dropped; call ``quantize()`` again.
+        The model keeps its float dtype (float64, or float32 when trained on
+        float32 input). Training afterwards (``warm_start`` fit,
+        ``partial_fit``) continues in that dtype from the quantized weights
+        and gives a float model again: the int8 tensors no longer describe it
+        and are ignored; call ``quantize()`` again.
 
         Returns
         -------
@@ -219,8 +221,9 @@ class DeploymentMixin:
     def size_bytes(self):
         """Bytes of the file :meth:`save` writes now (header and metadata included).
 
-        A float model stores float64 weights (exact round trip); a quantized
-        one stores int8 matrices, float32 scales and float32 biases. See
+        A float model stores its weights in its own dtype (float64, or float32
+        when trained on float32 input: an exact round trip); a quantized one
+        stores int8 matrices, float32 scales and float32 biases. See
         :meth:`size_report` for the tensor payload alone and the fp32 / int8 /
         sparse sizes.
         """
@@ -261,6 +264,11 @@ class DeploymentMixin:
         return report
 
     # ------------------------------------------------- state helpers
+
+    def _reset_deployment_state(self):
+        """Forget pruning and quantization: for the estimator to call when a fit starts from scratch."""
+        for name in ("_support", "_int8", "_scales"):
+            self.__dict__.pop(name, None)
 
     def _quantization(self):
         """``(int8, scales)`` if the model currently is its quantized weights, else None."""

@@ -10,7 +10,8 @@ Tensors, for a classifier (prefixed ``step<i>.`` inside a Pipeline):
 
 - one tensor per named parameter of the network (``W`` or ``W1``/``W2``, ``U``
   or ``U1``/``U2``, the cell's biases and scalars, ``W_out``, ``b_out``), in
-  the model's own float dtype (float64) for a float model (exact round trip), or for a quantized model the
+  the model's own float dtype (float64, or float32 for a model trained on
+  float32 input) for a float model (exact round trip), or for a quantized model the
   weight matrices in int8 with a ``<name>.scale`` float32 tensor each and the
   rest in float32;
 - ``support`` (only for pruned models): the 0/1 keep-mask over all parameters,
@@ -192,7 +193,11 @@ def _encode_classifier(clf, prefix, tensors, meta):
     if hasattr(clf, "feature_names_in_"):
         meta[prefix + "feature_names_in"] = _json(list(clf.feature_names_in_), "feature_names_in_")
     meta[prefix + "quantization"] = (
-        "none" if quant is None else _json({"scheme": QUANT_SCHEME, "tensors": sorted(quant[0])}, "quantization")
+        "none"
+        if quant is None
+        else _json(
+            {"scheme": QUANT_SCHEME, "tensors": sorted(quant[0]), "compute_dtype": theta.dtype.name}, "quantization"
+        )
     )
 
 
@@ -454,22 +459,29 @@ def _decode_classifier(r, prefix):
     quantized = quant_text != "none"
     if quantized:
         quant = r.json(prefix + "quantization", dict)
-        if quant.get("scheme") != QUANT_SCHEME or quant.get("tensors") != sorted(layout.matrix_names):
+        if (
+            quant.get("scheme") != QUANT_SCHEME
+            or quant.get("tensors") != sorted(layout.matrix_names)
+            or quant.get("compute_dtype") not in ("float32", "float64")
+        ):
             raise r.error(f"unknown quantization {quant_text!r}; expected scheme {QUANT_SCHEME!r} of the matrices")
     # check every tensor against the configuration before allocating anything
     # (a corrupt configuration must not ask for terabytes)
     stored, int8, scales = {}, {}, {}
-    first = r.tensors.get(prefix + layout.shapes[0][0])
-    float_dtype = first.dtype if not quantized and first is not None and first.dtype == np.float32 else np.float64
+    if quantized:  # the dtype the model computes in
+        float_dtype = np.dtype(quant["compute_dtype"])
+    else:  # the dtype it was stored in
+        first = r.tensors.get(prefix + layout.shapes[0][0])
+        float_dtype = first.dtype if first is not None and first.dtype == np.float32 else np.dtype(np.float64)
     for name, shape in layout.shapes:
         if not quantized:
-            stored[name] = r.tensor(prefix + name, float_dtype, shape)
+            stored[name] = r.tensor(prefix + name, float_dtype, shape)  # float64 or float32, as the model
         elif name in layout.matrix_names:
             int8[name] = r.tensor(prefix + name, np.int8, shape).copy()
             scales[name] = float(r.tensor(f"{prefix}{name}.scale", np.float32, (1,))[0])
             if not scales[name] > 0:
                 raise r.error(f"tensor {prefix}{name}.scale must be positive")
-            stored[name] = _compress.dequantize_tensor(int8[name], scales[name])
+            stored[name] = _compress.dequantize_tensor(int8[name], scales[name], float_dtype)
         else:
             stored[name] = r.tensor(prefix + name, np.float32, shape)
     theta = np.empty(layout.size, dtype=float_dtype)
@@ -481,7 +493,7 @@ def _decode_classifier(r, prefix):
         unpacked = np.unpackbits(bits)
         if unpacked[layout.size :].any():
             raise r.error("tensor 'support' has bits set past the last parameter")
-        support = unpacked[: layout.size].astype(np.float64)
+        support = unpacked[: layout.size].astype(float_dtype)
         if np.any(theta[support == 0] != 0):
             raise r.error("pruned weights (support 0) are not zero")
 
@@ -496,7 +508,7 @@ def _decode_classifier(r, prefix):
     clf.history_ = []
     clf._layout = layout
     clf._theta = theta
-    clf._optimizer = adam_state(layout.size)
+    clf._optimizer = adam_state(layout.size, float_dtype)
     clf._fitted_architecture = {p: arch[p] for p in _ARCHITECTURE}
     if support is not None:
         clf._support = support

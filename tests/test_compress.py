@@ -209,3 +209,12 @@ def test_size_report_matches_the_file(data, tmp_path):
     # quantized + pruned: the payload is the int8 matrices, their scales, fp32 rest and the support bits
     assert report["payload_bytes"] == report["int8_bytes"] + int(np.ceil(report["n_parameters"] / 8))
     assert report["sparse_int8_bytes"] < report["int8_bytes"] < report["fp32_bytes"]
+
+
+def test_reset_deployment_state(data):
+    X, y = data
+    clf = _fit(X, y).prune(0.5).quantize()
+    clf._reset_deployment_state()
+    assert not any(hasattr(clf, n) for n in ("_support", "_int8", "_scales"))
+    report = clf.size_report()
+    assert not report["quantized"] and not report["pruned"]

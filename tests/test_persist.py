@@ -488,3 +488,40 @@ def test_pickle_joblib_skops(data, tmp_path, compression):
         _assert_same_model(clf, copy, X)
         assert copy.size_report()["quantized"] == clf.size_report()["quantized"]
         assert copy.size_bytes() == clf.size_bytes()
+
+
+def test_continual_learning_after_load(data, tmp_path):
+    """The guide's continual learning: load, fine-tune with a lower learning rate, save again."""
+    X, y = data
+    clf = _fit(X, y).prune(0.5)
+    clf.save(tmp_path / "current.safetensors")
+    clf.save_metrics(tmp_path / "metrics.json")
+    model = FastGRNNClassifier.load(tmp_path / "current.safetensors").load_metrics(tmp_path / "metrics.json")
+    model.set_params(warm_start=True, learning_rate=1e-3, epochs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+        model.partial_fit(X, y)
+    assert model.n_iter_ == clf.n_iter_ + 3
+    assert np.all(model._theta[clf._support == 0] == 0)  # the pruned weights stay zero
+    model.save(tmp_path / "current_v2.safetensors")
+    _assert_same_model(model, FastGRNNClassifier.load(tmp_path / "current_v2.safetensors"), X)
+
+
+@pytest.mark.parametrize("compression", ["float", "pruned+quantized"])
+def test_float32_models_keep_their_dtype(data, tmp_path, compression):
+    X, y = data
+    X32 = X.astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(StandardScaler(), FastGRNNClassifier(hidden_dim=6, epochs=3, random_state=0)).fit(X32, y)
+    clf = pipe[-1]
+    assert clf._theta.dtype == np.float32
+    if compression != "float":
+        clf.prune(0.3).quantize()
+        assert clf._theta.dtype == np.float32 and clf.size_report()["quantized"]
+    skfastgrnn.save(pipe, tmp_path / "p.safetensors")
+    loaded = skfastgrnn.load(tmp_path / "p.safetensors")
+    assert loaded[-1]._theta.dtype == np.float32 and loaded[-1]._optimizer["m"].dtype == np.float32
+    _assert_same_model(clf, loaded[-1], pipe[0].transform(X32))
+    np.testing.assert_array_equal(loaded.predict_proba(X32), pipe.predict_proba(X32))
