@@ -52,9 +52,13 @@ import tempfile
 import numpy as np
 import safetensors
 import safetensors.numpy
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
 from . import _compress
 from ._cells import CELLS, Layout
+from ._optim import adam_state
 
 FORMAT = "skfastgrnn"
 #: bump when a change would make older readers misread a file
@@ -165,8 +169,6 @@ def _encode_classes(classes):
 
 
 def _encode_classifier(clf, prefix, tensors, meta):
-    from sklearn.utils.validation import check_is_fitted
-
     check_is_fitted(clf)
     params = clf.get_params(deep=False)
     if params.get("random_state") is not None and not isinstance(params["random_state"], (int, np.integer)):
@@ -202,8 +204,6 @@ def _encode_classifier(clf, prefix, tensors, meta):
 
 
 def _encode_scaler(scaler, prefix, tensors, meta):
-    from sklearn.utils.validation import check_is_fitted
-
     check_is_fitted(scaler)
     meta[prefix + "params"] = _json(scaler.get_params(deep=False), "StandardScaler parameters")
     meta[prefix + "n_features_in"] = _json(scaler.n_features_in_, "n_features_in_")
@@ -236,9 +236,6 @@ def encode(obj):
     ValueError
         Something cannot be stored (e.g. labels JSON cannot hold).
     """
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
     from ._classifier import FastGRNNClassifier
 
     tensors = {}
@@ -432,7 +429,6 @@ def _decode_classes(doc):
 
 def _decode_classifier(r, prefix):
     from ._classifier import _ARCHITECTURE, FastGRNNClassifier
-    from ._optim import adam_state
 
     clf = r.make(FastGRNNClassifier, r.json(prefix + "params", dict), "params")
     arch = r.json(prefix + "fitted_architecture", dict)
@@ -518,8 +514,6 @@ def _decode_classifier(r, prefix):
 
 
 def _decode_scaler(r, prefix):
-    from sklearn.preprocessing import StandardScaler
-
     scaler = r.make(StandardScaler, r.json(prefix + "params", dict), "StandardScaler params")
     n = r.int(prefix + "n_features_in", 1)
     # StandardScaler sets mean_ and var_ whenever it needs them to compute
@@ -628,8 +622,6 @@ def loads(data, source="<bytes>"):
 
 
 def _decode_pipeline(r):
-    from sklearn.pipeline import Pipeline
-
     steps = r.json("steps", list)
     types = ["StandardScaler"] * (len(steps) - 1) + ["FastGRNNClassifier"]
     if not steps or not all(
@@ -702,7 +694,29 @@ def metrics_bytes(clf):
 _HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "learning_rate", "seconds")
 
 
-def read_metrics(path, data=None):
+def read_json_document(path, data, fmt, max_version, what):
+    """Parse a JSON file of format ``fmt`` and check its ``format_version``.
+
+    Returns the document (a dict); raises ModelFileError naming ``path``.
+    """
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{path}: not a {what} (not JSON: {exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise ModelFileError(f"{path}: not a skfastgrnn {what} (format must be {fmt!r})")
+    version = doc.get("format_version")
+    if type(version) is not int or version < 1:
+        raise ModelFileError(f"{path}: invalid format_version {version!r}")
+    if version > max_version:
+        raise ModelFileError(
+            f"{path}: written with {what} format version {version}; this skfastgrnn reads up to "
+            f"{max_version}: upgrade skfastgrnn"
+        )
+    return doc
+
+
+def read_metrics(path):
     """Validated metrics document of a file written by ``save_metrics``.
 
     Raises
@@ -713,23 +727,8 @@ def read_metrics(path, data=None):
         The file cannot be read.
     """
     path = os.fspath(path)
-    if data is None:
-        with open(path, "rb") as f:
-            data = f.read()
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{path}: not a metrics file (not JSON: {exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != METRICS_FORMAT:
-        raise ModelFileError(f"{path}: not a skfastgrnn metrics file (format must be {METRICS_FORMAT!r})")
-    version = doc.get("format_version")
-    if type(version) is not int or version < 1:
-        raise ModelFileError(f"{path}: invalid format_version {version!r}")
-    if version > METRICS_FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path}: written with metrics format version {version}; this skfastgrnn reads up to "
-            f"{METRICS_FORMAT_VERSION}: upgrade skfastgrnn"
-        )
+    with open(path, "rb") as f:
+        doc = read_json_document(path, f.read(), METRICS_FORMAT, METRICS_FORMAT_VERSION, "metrics file")
     history = doc.get("history")
     ok = isinstance(history, list) and all(
         isinstance(e, dict)

@@ -174,20 +174,7 @@ class ModelRegistry:
                 data = f.read()
         except FileNotFoundError:
             return []
-        try:
-            doc = json.loads(data.decode("utf-8"))
-        except (ValueError, RecursionError) as exc:
-            raise ModelFileError(f"{path}: not a registry manifest (not JSON: {exc})") from None
-        if not isinstance(doc, dict) or doc.get("format") != REGISTRY_FORMAT:
-            raise ModelFileError(f"{path}: not a skfastgrnn registry manifest")
-        version = doc.get("format_version")
-        if type(version) is not int or version < 1:
-            raise ModelFileError(f"{path}: invalid format_version {version!r}")
-        if version > REGISTRY_FORMAT_VERSION:
-            raise ModelFileError(
-                f"{path}: written with registry format version {version}; this skfastgrnn reads up to "
-                f"{REGISTRY_FORMAT_VERSION}: upgrade skfastgrnn"
-            )
+        doc = _persist.read_json_document(path, data, REGISTRY_FORMAT, REGISTRY_FORMAT_VERSION, "registry manifest")
         entries = doc.get("entries")
         if not isinstance(entries, list) or not all(_valid_entry(e) for e in entries):
             raise ModelFileError(f"{path}: malformed manifest entries (each needs {', '.join(_ENTRY_KEYS)})")
