@@ -115,15 +115,6 @@ def quantize_params(layout, theta):
     return int8, scales, theta_q
 
 
-def dequantize_params(layout, theta, int8, scales):
-    """A copy of ``theta`` whose quantized matrices are replaced by ``q * scale``."""
-    out = np.array(theta, copy=True)
-    views = layout.views(out)
-    for name, q in int8.items():
-        views[name][...] = dequantize_tensor(q, scales[name], out.dtype)
-    return out
-
-
 def is_quantized_state(layout, theta, int8, scales):
     """Whether ``theta`` is exactly what ``(int8, scales)`` and float32 rest give.
 

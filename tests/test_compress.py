@@ -52,7 +52,6 @@ def test_quantize_params_only_matrices_become_int8():
             np.testing.assert_array_equal(views_q[name], views[name].astype(np.float32))
     assert _compress.is_quantized_state(layout, theta_q, int8, scales)
     assert not _compress.is_quantized_state(layout, theta, int8, scales)
-    np.testing.assert_array_equal(_compress.dequantize_params(layout, theta, int8, scales)[:12], theta_q[:12])
 
 
 @pytest.mark.parametrize("cell", ["fastgrnn", "fastrnn", "guide"])
