@@ -152,11 +152,13 @@ class FastGRNNCell:
 
     @staticmethod
     def init_params(views, rng):
-        # as the reference implementation, but b_z = 3 (gates start near 0.95):
-        # long memory from the start, which a task whose label depends on an
-        # early step needs (with b_z = 1 such a task failed for 1 of 3 seeds);
-        # measured no loss on digits or routing data
-        views["b_z"][...] = 3.0
+        # as the reference implementation, but b_z = 2 (gates start near 0.88):
+        # longer memory from the start, which a task whose label depends on an
+        # early step needs. Measured (5 seeds, 20 epochs, the BPTT test's task):
+        # b_z = 1 fails on some seeds (min accuracy 0.47), b_z = 2 and 3 never
+        # (min 0.99 / 0.98); on digits (hidden 32, l2_reg=3e-3, 5 seeds)
+        # b_z = 1 / 2 / 3 reach 0.975 / 0.975 / 0.970.
+        views["b_z"][...] = 2.0
         views["b_h"][...] = 1.0
         views["zeta_logit"][...] = 1.0
         views["nu_logit"][...] = -4.0

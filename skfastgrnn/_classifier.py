@@ -426,6 +426,8 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             config.epochs = epochs
             config.early_stopping_patience = None
         history = list(self.history_) if warm else []
+        # a loaded model has n_iter_ but no history_ (that travels in the metrics file)
+        epochs_before = self.n_iter_ if warm else 0
         log = _stderr_line if self.verbose else None
         result = train(
             layout,
@@ -439,18 +441,20 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             rng,
             train_idx,
             val_idx,
-            first_epoch=len(history) + 1,
+            first_epoch=epochs_before + 1,
             log=log,
             # pruned weights (a 0/1 vector over theta) stay zero in later training
             support=getattr(self, "_support", None) if warm else None,
             fixed_learning_rate=partial,
         )
+        if not warm:
+            self._reset_deployment_state()  # a new model is neither pruned nor quantized
         self._layout = layout
         self._theta = theta
         self._optimizer = optimizer
         self._fitted_architecture = {p: getattr(self, p) for p in _ARCHITECTURE}
         self.history_ = history + result["history"]
-        self.n_iter_ = len(self.history_)
+        self.n_iter_ = epochs_before + len(result["history"])
         self.best_epoch_ = result["best_epoch"]
         return result
 

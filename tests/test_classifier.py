@@ -54,10 +54,14 @@ def test_first_step_task_is_not_learnable_from_the_last_step_alone():
 def test_digits_as_sequences_reach_97_percent():
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
-    model = make_pipeline(StandardScaler(), FastGRNNClassifier(32, n_timesteps=8, l2_reg=3e-3, random_state=0)).fit(
-        X_train, y_train
-    )
-    assert model.score(X_test, y_test) >= 0.97
+    # the mean over three seeds: a single seed ranges from about 0.965 to 0.99
+    scores = [
+        make_pipeline(StandardScaler(), FastGRNNClassifier(32, n_timesteps=8, l2_reg=3e-3, random_state=seed))
+        .fit(X_train, y_train)
+        .score(X_test, y_test)
+        for seed in range(3)
+    ]
+    assert np.mean(scores) >= 0.97
 
 
 @pytest.mark.parametrize(
@@ -414,3 +418,24 @@ def test_fast_input_path_agrees_with_validated_path(blobs):
     np.testing.assert_array_equal(fast, slow)
     with pytest.raises(ValueError, match="NaN"):
         model.predict(np.full((1, 6), np.nan))
+
+
+def test_warm_start_after_load_continues_the_epoch_count(blobs, tmp_path):
+    X, y = blobs
+    model = FastGRNNClassifier(**FAST).fit(X, y)
+    model.save(tmp_path / "m.safetensors")
+    loaded = FastGRNNClassifier.load(tmp_path / "m.safetensors")
+    loaded.set_params(warm_start=True, epochs=2)
+    loaded.fit(X, y)
+    assert loaded.n_iter_ == 7 and [h["epoch"] for h in loaded.history_] == [6, 7]
+
+
+def test_a_fit_from_scratch_forgets_pruning(blobs):
+    X, y = blobs
+    model = FastGRNNClassifier(**FAST).fit(X, y)
+    model.prune(0.5)
+    assert hasattr(model, "_support")
+    model.fit(X, y)  # warm_start=False: a new model
+    assert not hasattr(model, "_support")
+    model.set_params(warm_start=True).fit(X, y)
+    assert np.count_nonzero(model.weights_["U"]) == model.weights_["U"].size
