@@ -106,6 +106,16 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         (The guide's 1e-5 is for large data; 1e-3 gained 1-2 points on
         digits and lost nothing on routing data.) L2 penalty ``0.5 * l2_reg * ||w||^2`` on the weight matrices (not on
         biases or the gate scalars), added to each batch's mean loss.
+    w_sparsity, u_sparsity : float in [0, 1), default=0.0
+        Sparse training as in the paper: the fraction of the entries of each
+        input matrix (W, or W1 and W2) and each recurrent matrix (U, or U1
+        and U2) that end up ZERO (0.3 removes 30%, like ``prune(0.3)``). When
+        either is positive, ``fit`` runs three phases over ``epochs``: the
+        first third dense, the second third iterative hard thresholding
+        (every 15 batches keep the largest-magnitude entries), the last third
+        retraining with the support fixed; early stopping only acts in the
+        last phase. The support then stays fixed in later warm-start fits,
+        and ``size_report()`` counts the zeros.
     shuffle : bool, default=True
         Shuffle the training rows every epoch.
     random_state : int, RandomState instance or None, default=None
@@ -171,6 +181,8 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         "adam_beta2": [Interval(Real, 0, 1, closed="left")],
         "adam_epsilon": [Interval(Real, 0, None, closed="neither")],
         "l2_reg": [Interval(Real, 0, None, closed="left")],
+        "w_sparsity": [Interval(Real, 0, 1, closed="left")],
+        "u_sparsity": [Interval(Real, 0, 1, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
@@ -200,6 +212,8 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         adam_beta2=0.999,
         adam_epsilon=1e-8,
         l2_reg=1e-3,
+        w_sparsity=0.0,
+        u_sparsity=0.0,
         shuffle=True,
         random_state=None,
         warm_start=False,
@@ -225,6 +239,8 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         self.adam_beta2 = adam_beta2
         self.adam_epsilon = adam_epsilon
         self.l2_reg = l2_reg
+        self.w_sparsity = w_sparsity
+        self.u_sparsity = u_sparsity
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
@@ -416,6 +432,8 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             shuffle=self.shuffle,
             gate=self.gate_nonlinearity,
             update=self.update_nonlinearity,
+            w_keep=1.0 - self.w_sparsity,
+            u_keep=1.0 - self.u_sparsity,
         )
 
     def _run(self, layout, theta, X, y_idx, weight, optimizer, rng, train_idx, val_idx, warm, epochs=None):
@@ -425,6 +443,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         if partial:
             config.epochs = epochs
             config.early_stopping_patience = None
+            config.w_keep = config.u_keep = 1.0  # the three phases belong to fit
         history = list(self.history_) if warm else []
         # a loaded model has n_iter_ but no history_ (that travels in the metrics file)
         epochs_before = self.n_iter_ if warm else 0
@@ -444,11 +463,13 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             first_epoch=epochs_before + 1,
             log=log,
             # pruned weights (a 0/1 vector over theta) stay zero in later training
-            support=getattr(self, "_support", None) if warm else None,
+            support=self._current_support() if warm else None,
             fixed_learning_rate=partial,
         )
         if not warm:
             self._reset_deployment_state()  # a new model is neither pruned nor quantized
+        if result["support"] is not None:
+            self._support = result["support"]
         self._layout = layout
         self._theta = theta
         self._optimizer = optimizer

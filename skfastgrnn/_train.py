@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._cells import backward, cross_entropy, forward, log_softmax
+from ._compress import keep_mask
 from ._optim import adam_step, add_l2, clip_gradient
 
 #: rows x timesteps x hidden units of one evaluation chunk (about 8 MB in float64)
@@ -43,6 +44,11 @@ class TrainingConfig:
     shuffle: bool = True
     gate: str = "sigmoid"
     update: str = "tanh"
+    #: fraction KEPT of each W / U matrix by sparse training (1.0: dense)
+    w_keep: float = 1.0
+    u_keep: float = 1.0
+    #: batches between two hard-thresholding projections (the paper's ~15)
+    iht_every: int = 15
 
 
 def time_major(X, n_timesteps):
@@ -97,12 +103,29 @@ def evaluate(layout, theta, X, y, weight, n_timesteps, config, rows):
 
 
 def run_epoch(
-    layout, theta, X, y, weight, n_timesteps, config, learning_rate, optimizer, rng, l2_mask, rows, support=None
+    layout,
+    theta,
+    X,
+    y,
+    weight,
+    n_timesteps,
+    config,
+    learning_rate,
+    optimizer,
+    rng,
+    l2_mask,
+    rows,
+    support=None,
+    project=False,
 ):
     """One pass over ``X[rows]``, in mini-batches.
 
     Updates ``theta`` and ``optimizer`` in place. ``support`` (0/1 vector),
-    when given, keeps pruned weights at exactly zero.
+    when given, keeps pruned weights at exactly zero. ``project`` applies the
+    hard-thresholding projection (keep the ``config.w_keep`` / ``u_keep``
+    largest-magnitude entries of each W / U matrix) every
+    ``config.iht_every`` batches; entries zeroed by one projection may regrow
+    before the next.
 
     Returns ``(mean_loss, accuracy)``, weighted, averaged over the batches.
     """
@@ -113,7 +136,7 @@ def run_epoch(
     grad_views = layout.views(grad)
     bs = config.batch_size
     loss_sum = correct_sum = weight_sum = 0.0
-    for start in range(0, n, bs):
+    for batch_number, start in enumerate(range(0, n, bs), 1):
         idx = order[start : start + bs]
         wb = weight[idx]
         w_total = wb.sum()
@@ -129,6 +152,8 @@ def run_epoch(
         adam_step(theta, grad, optimizer, learning_rate, config.adam_beta1, config.adam_beta2, config.adam_epsilon)
         if support is not None:
             theta *= support
+        if project and batch_number % config.iht_every == 0:
+            theta *= keep_mask(layout, theta, config.w_keep, config.u_keep)
         loss_sum += loss * w_total
         correct_sum += n_correct
         weight_sum += w_total
@@ -167,13 +192,25 @@ def train(
         Number given to the first epoch of this call in the history.
     log : callable or None
         Receives one line of text per epoch.
+    support : ndarray or None
+        0/1 vector of weights that must stay zero (a pruned model).
     fixed_learning_rate : bool
         Do not decay (partial_fit).
 
+    Notes
+    -----
+    Sparse training (``config.w_keep`` or ``u_keep`` below 1) follows the
+    paper's three phases over the epoch budget: the first third dense, the
+    second third iterative hard thresholding, the last third retraining on
+    the support of the last projection, which stays fixed. Early stopping
+    and the choice of the best epoch only consider the last phase, whose
+    models are the sparse ones.
+
     Returns
     -------
-    dict with ``history`` (one dict per epoch), ``best_epoch`` and
-    ``stopped_early``.
+    dict with ``history`` (one dict per epoch), ``best_epoch``,
+    ``stopped_early`` and ``support`` (the fixed support of sparse training,
+    else the ``support`` given).
 
     Raises
     ------
@@ -189,14 +226,34 @@ def train(
     history = []
     best_loss, best_epoch, best_theta, since_best = np.inf, None, None, 0
     stopped_early = False
+    sparse = config.w_keep < 1 or config.u_keep < 1
+    iht_start, fixed_start = (config.epochs // 3, 2 * config.epochs // 3) if sparse else (0, 0)
     for i in range(config.epochs):
         epoch = first_epoch + i
+        if sparse and i == fixed_start:  # phase 3: freeze the support of the last projection
+            frozen = keep_mask(layout, theta, config.w_keep, config.u_keep)
+            support = frozen if support is None else frozen * support
+            theta *= support
+        project = sparse and iht_start <= i < fixed_start
         decay = 1.0 if fixed_learning_rate else config.lr_decay ** (i // config.lr_decay_step)
         lr = config.learning_rate * decay
         start = time.perf_counter()
         try:
             train_loss, train_acc = run_epoch(
-                layout, theta, X, y, weight, n_timesteps, config, lr, optimizer, rng, l2_mask, train_idx, support
+                layout,
+                theta,
+                X,
+                y,
+                weight,
+                n_timesteps,
+                config,
+                lr,
+                optimizer,
+                rng,
+                l2_mask,
+                train_idx,
+                support,
+                project,
             )
         except TrainingDivergedError as exc:
             raise TrainingDivergedError(
@@ -221,7 +278,7 @@ def train(
         )
         if log is not None:
             log(_format_epoch(history[-1], first_epoch + config.epochs - 1))
-        if patience is None:
+        if patience is None or i < fixed_start:
             continue
         monitored = val_loss if has_val else train_loss
         if monitored < best_loss:
@@ -236,7 +293,7 @@ def train(
         theta[...] = best_theta
     else:
         best_epoch = history[-1]["epoch"]
-    return {"history": history, "best_epoch": best_epoch, "stopped_early": stopped_early}
+    return {"history": history, "best_epoch": best_epoch, "stopped_early": stopped_early, "support": support}
 
 
 def _format_epoch(entry, last_epoch):
