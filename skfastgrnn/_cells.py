@@ -555,3 +555,28 @@ def cross_entropy(logits, y, weight):
     d_t[y, rows] -= 1.0
     d_t *= weight / total
     return loss, d_t.T, n_correct
+
+
+def distillation_loss(logits, y, weight, soft_targets, temperature, alpha):
+    """Knowledge-distillation loss (Hinton et al., 2015) and its gradient.
+
+    ``alpha * T^2 * CE(softmax(z / T), q) + (1 - alpha) * CE(softmax(z), y)``,
+    each a weighted mean over the rows; ``q`` are the teacher's soft targets
+    (rows summing to 1, columns in class order). The ``T^2`` keeps the soft
+    term's gradient, ``T * (softmax(z / T) - q)``, on the scale of the hard one.
+
+    Returns ``(loss, dlogits, n_correct)`` like :func:`cross_entropy`.
+    """
+    hard_loss, d_hard, n_correct = cross_entropy(logits, y, weight)
+    z_t = logits.T / temperature
+    z_t -= z_t.max(axis=0)
+    logp_t = z_t - np.log(np.exp(z_t).sum(axis=0))
+    q_t = soft_targets.T
+    scale = weight / weight.sum()
+    soft_loss = -float(np.dot((q_t * logp_t).sum(axis=0), scale))
+    d_soft = np.exp(logp_t)
+    d_soft -= q_t
+    d_soft *= scale * (alpha * temperature)
+    d_soft += (1.0 - alpha) * d_hard.T
+    loss = alpha * temperature**2 * soft_loss + (1.0 - alpha) * hard_loss
+    return loss, d_soft.T, n_correct

@@ -265,14 +265,43 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight=None, classes=None, distillation=None):
+        """fit, and the private knowledge-distillation path.
+
+        ``distillation`` is None or ``(soft_targets, temperature, alpha)``,
+        ``soft_targets`` of shape (n_samples, len(classes)) with columns in the
+        order of ``np.unique(classes)`` (DistilledFastGRNN's contract).
+        """
         warm = self.warm_start and self.__sklearn_is_fitted__()
         with _restore_on_error(self):
-            X, y_idx, weight = self._validate_training_data(X, y, sample_weight, first_call=not warm)
+            X, y_idx, weight = self._validate_training_data(X, y, sample_weight, first_call=not warm, classes=classes)
+            soft_targets = None
+            if distillation is not None:
+                soft_targets, temperature, alpha = distillation
+                if soft_targets.shape != (X.shape[0], len(self.classes_)):
+                    raise ValueError(
+                        f"soft targets have shape {soft_targets.shape}; expected {(X.shape[0], len(self.classes_))}."
+                    )
+                soft_targets = np.asarray(soft_targets, dtype=X.dtype)
             rng = check_random_state(self.random_state)
             layout, theta = self._start_params(X.shape[1], warm, rng, X.dtype)
             train_idx, val_idx = self._split(y_idx, rng)
+            optimizer = adam_state(theta.size, theta.dtype)
             result = self._run(
-                layout, theta, X, y_idx, weight, adam_state(theta.size, theta.dtype), rng, train_idx, val_idx, warm
+                layout,
+                theta,
+                X,
+                y_idx,
+                weight,
+                optimizer,
+                rng,
+                train_idx,
+                val_idx,
+                warm,
+                soft_targets=soft_targets,
+                distillation=distillation,
             )
             if self.early_stopping_patience is not None and not result["stopped_early"]:
                 warnings.warn(
@@ -436,9 +465,26 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             u_keep=1.0 - self.u_sparsity,
         )
 
-    def _run(self, layout, theta, X, y_idx, weight, optimizer, rng, train_idx, val_idx, warm, epochs=None):
+    def _run(
+        self,
+        layout,
+        theta,
+        X,
+        y_idx,
+        weight,
+        optimizer,
+        rng,
+        train_idx,
+        val_idx,
+        warm,
+        epochs=None,
+        soft_targets=None,
+        distillation=None,
+    ):
         """Train, then commit every fitted attribute at once."""
         config = self._config()
+        if distillation is not None:
+            config.temperature, config.alpha = distillation[1], distillation[2]
         partial = epochs is not None
         if partial:
             config.epochs = epochs
@@ -465,6 +511,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             # pruned weights (a 0/1 vector over theta) stay zero in later training
             support=self._current_support() if warm else None,
             fixed_learning_rate=partial,
+            soft_targets=soft_targets,
         )
         if not warm:
             self._reset_deployment_state()  # a new model is neither pruned nor quantized

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._cells import backward, cross_entropy, forward, log_softmax
+from ._cells import backward, cross_entropy, distillation_loss, forward, log_softmax
 from ._compress import keep_mask
 from ._optim import adam_step, add_l2, clip_gradient
 
@@ -49,6 +49,9 @@ class TrainingConfig:
     u_keep: float = 1.0
     #: batches between two hard-thresholding projections (the paper's ~15)
     iht_every: int = 15
+    #: knowledge distillation (used when soft targets are given to train)
+    temperature: float = 3.0
+    alpha: float = 0.7
 
 
 def time_major(X, n_timesteps):
@@ -59,17 +62,22 @@ def time_major(X, n_timesteps):
     return np.ascontiguousarray(X.reshape(B, n_timesteps, -1).transpose(1, 0, 2))
 
 
-def batch_loss_and_grad(layout, theta, views, grad, grad_views, X_tm, y, weight, gate, update, l2_mask):
+def batch_loss_and_grad(layout, theta, views, grad, grad_views, X_tm, y, weight, gate, update, l2_mask, distill=None):
     """Loss of one batch and its gradient (written into ``grad``).
 
     ``views`` and ``grad_views`` are ``layout.views`` of ``theta`` and ``grad``,
-    made once per epoch rather than per batch.
+    made once per epoch rather than per batch. ``distill``, when given, is
+    ``(soft_targets, temperature, alpha)`` for the batch's rows: the loss is
+    then :func:`~skfastgrnn._cells.distillation_loss`.
 
     Returns ``(data_loss, l2_penalty, n_correct)``; ``grad`` is the gradient of
     their sum.
     """
     logits, cache = forward(layout, views, X_tm, gate, update)
-    loss, dlogits, n_correct = cross_entropy(logits, y, weight)
+    if distill is None:
+        loss, dlogits, n_correct = cross_entropy(logits, y, weight)
+    else:
+        loss, dlogits, n_correct = distillation_loss(logits, y, weight, *distill)
     backward(layout, views, grad_views, cache, dlogits)
     penalty = 0.0 if l2_mask is None else add_l2(theta, grad, l2_mask)
     return loss, penalty, n_correct
@@ -117,6 +125,7 @@ def run_epoch(
     rows,
     support=None,
     project=False,
+    soft_targets=None,
 ):
     """One pass over ``X[rows]``, in mini-batches.
 
@@ -125,7 +134,9 @@ def run_epoch(
     hard-thresholding projection (keep the ``config.w_keep`` / ``u_keep``
     largest-magnitude entries of each W / U matrix) every
     ``config.iht_every`` batches; entries zeroed by one projection may regrow
-    before the next.
+    before the next. ``soft_targets`` (n_samples, n_classes), when given,
+    switches the loss to knowledge distillation with ``config.temperature``
+    and ``config.alpha``.
 
     Returns ``(mean_loss, accuracy)``, weighted, averaged over the batches.
     """
@@ -143,8 +154,9 @@ def run_epoch(
         if w_total <= 0:  # nothing to learn from a batch of zero weights
             continue
         X_tm = time_major(X.take(idx, axis=0), n_timesteps)
+        distill = None if soft_targets is None else (soft_targets[idx], config.temperature, config.alpha)
         loss, _, n_correct = batch_loss_and_grad(
-            layout, theta, views, grad, grad_views, X_tm, y[idx], wb, config.gate, config.update, l2_mask
+            layout, theta, views, grad, grad_views, X_tm, y[idx], wb, config.gate, config.update, l2_mask, distill
         )
         if not np.isfinite(loss):
             raise TrainingDivergedError("the training loss became non-finite")
@@ -178,6 +190,7 @@ def train(
     log=None,
     support=None,
     fixed_learning_rate=False,
+    soft_targets=None,
 ):
     """The epoch loop with learning-rate decay and early stopping.
 
@@ -196,6 +209,9 @@ def train(
         0/1 vector of weights that must stay zero (a pruned model).
     fixed_learning_rate : bool
         Do not decay (partial_fit).
+    soft_targets : ndarray of shape (n_samples, n_classes) or None
+        Teacher probabilities: train with the distillation loss. Validation
+        and early stopping still use the plain cross-entropy on ``y``.
 
     Notes
     -----
@@ -254,6 +270,7 @@ def train(
                 train_idx,
                 support,
                 project,
+                soft_targets,
             )
         except TrainingDivergedError as exc:
             raise TrainingDivergedError(

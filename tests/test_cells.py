@@ -36,19 +36,21 @@ def _problem(cell, T, n_classes, rank, u_rank, gate="sigmoid", update="tanh", se
     return layout, theta, X, y, w, gate, update
 
 
-def loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad):
+def loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad, distill=None):
     l2_mask = l2 * layout.mask(layout.matrix_names) if l2 else None
     views, grad_views = layout.views(theta), layout.views(grad)
-    loss, penalty, _ = batch_loss_and_grad(layout, theta, views, grad, grad_views, X, y, w, gate, update, l2_mask)
+    loss, penalty, _ = batch_loss_and_grad(
+        layout, theta, views, grad, grad_views, X, y, w, gate, update, l2_mask, distill
+    )
     return loss + penalty, grad
 
 
-def _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=0.0):
+def _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=0.0, distill=None):
     grad = np.zeros_like(theta)
-    _, grad = loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad)
+    _, grad = loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad, distill)
 
     def f(t):
-        return loss_and_grad(layout, t, X, y, w, gate, update, l2, np.zeros_like(t))[0]
+        return loss_and_grad(layout, t, X, y, w, gate, update, l2, np.zeros_like(t), distill)[0]
 
     num = _numeric_grad(f, theta.copy())
     views_a, views_n = layout.views(grad), layout.views(num)
@@ -162,3 +164,32 @@ def test_low_rank_falls_back_to_full_when_rank_is_not_smaller():
     layout = Layout(5, 16, 2, "fastgrnn", rank=8, u_rank=16)
     assert not layout.low_rank_w and not layout.low_rank_u
     assert "W" in layout.slices and "U" in layout.slices
+
+
+@pytest.mark.parametrize("cell", sorted(_cells.CELLS))
+@pytest.mark.parametrize("T", [1, 5])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_distillation_gradients_match_finite_differences(cell, T, n_classes):
+    layout, theta, X, y, w, gate, update = _problem(cell, T, n_classes, None, None)
+    rng = np.random.RandomState(5)
+    q = rng.dirichlet(np.ones(n_classes), size=len(y))
+    _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=1e-2, distill=(q, 3.0, 0.7))
+
+
+def test_distillation_loss_formula():
+    logits = np.array([[2.0, 0.0, -1.0], [0.5, 1.5, 0.0]])
+    y = np.array([0, 2])
+    w = np.array([1.0, 3.0])
+    q = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]])
+    T, alpha = 2.0, 0.25
+
+    def log_softmax(z):
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+    soft = -(q * log_softmax(logits / T)).sum(axis=1)
+    hard = -log_softmax(logits)[[0, 1], y]
+    expected = (alpha * T**2 * np.dot(w, soft) + (1 - alpha) * np.dot(w, hard)) / w.sum()
+    loss, _, _ = _cells.distillation_loss(logits, y, w, q, T, alpha)
+    assert loss == pytest.approx(expected)
+    # alpha = 0 is the plain cross-entropy
+    assert _cells.distillation_loss(logits, y, w, q, T, 0.0)[0] == pytest.approx(cross_entropy(logits, y, w)[0])
