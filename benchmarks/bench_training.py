@@ -469,6 +469,12 @@ def parse_args(argv=None):
         help="also write the tables (and environment) to this file",
     )
     parser.add_argument(
+        "--readme",
+        metavar="PATH",
+        type=Path,
+        help="also replace the block between <!-- bench:start --> and <!-- bench:end --> in this file",
+    )
+    parser.add_argument(
         "--latency-calls",
         type=int,
         default=None,
@@ -511,6 +517,21 @@ def main(argv=None):
     if args.markdown:
         args.markdown.write_text(report + "\n")
         print(f"\nwrote {args.markdown}")
+    if args.readme:
+        replace_block(args.readme, report)
+        print(f"updated {args.readme}")
+
+
+def replace_block(path, report):
+    """Put ``report`` between the bench:start / bench:end markers of ``path``."""
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    text = path.read_text()
+    if start not in text or end not in text:
+        raise SystemExit(f"{path}: no {start} ... {end} block to replace")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    body = report.replace("## skfastgrnn training benchmark", "### Measured", 1)
+    path.write_text(f"{head}{start}\n{body}\n{end}{tail}")
 
 
 if __name__ == "__main__":

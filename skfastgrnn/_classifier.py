@@ -308,7 +308,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
                     f"FastGRNNClassifier: the {self.epochs} epochs ran out while the monitored loss "
                     "was still improving; increase epochs or learning_rate.",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
         return self
 
@@ -437,7 +437,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
                 f"validation_split={self.validation_split} leaves too few rows for a stratified "
                 f"validation set ({n} rows, {n_classes} classes); training on all rows without validation.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             return all_rows, None
         splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_val, random_state=rng.randint(2**31 - 1))
