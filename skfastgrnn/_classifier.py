@@ -305,7 +305,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             )
             if self.early_stopping_patience is not None and not result["stopped_early"]:
                 warnings.warn(
-                    f"FastGRNNClassifier: the {self.epochs} epochs ran out while the monitored loss "
+                    f"FastGRNNClassifier: the epoch budget (epochs={self.epochs}) ran out while the monitored loss "
                     "was still improving; increase epochs or learning_rate.",
                     ConvergenceWarning,
                     stacklevel=4,

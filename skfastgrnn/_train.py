@@ -17,8 +17,8 @@ from ._cells import backward, cross_entropy, distillation_loss, forward, log_sof
 from ._compress import keep_mask
 from ._optim import adam_step, add_l2, clip_gradient
 
-#: rows x timesteps x hidden units of one evaluation chunk (about 8 MB in float64)
-_CHUNK_ELEMENTS = 2**20
+#: rows x timesteps x hidden units of one evaluation chunk (2 MB per array in float64)
+_CHUNK_ELEMENTS = 2**18
 
 
 class TrainingDivergedError(FloatingPointError, ValueError):

@@ -1,6 +1,7 @@
 """scikit-learn's estimator checks."""
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
+import pytest
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from skfastgrnn import FastGRNNClassifier
 
@@ -24,3 +25,10 @@ def _expected_failures(estimator):
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def test_param_validation(estimator):
+    # not part of parametrize_with_checks: every constraint in
+    # _parameter_constraints is exercised with invalid values
+    check_param_validation(type(estimator).__name__, estimator)

@@ -67,3 +67,26 @@ def test_dense_training_keeps_every_weight(data):
     model = FastGRNNClassifier(epochs=2, random_state=0).fit(X, y)
     assert not hasattr(model, "_support")
     assert np.count_nonzero(model.weights_["U"]) == model.weights_["U"].size
+
+
+def _peak_fit_bytes(n, T=8, D=8):
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((n, T * D))
+    y = (X[:, 0] > 0).astype(int)
+    model = FastGRNNClassifier(n_timesteps=T, epochs=1, batch_size=64, validation_split=0.2, random_state=0)
+    tracemalloc.start()
+    model.fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def test_training_memory_does_not_grow_with_activations_of_all_rows():
+    # 10x more rows may cost a few row-sized index/weight vectors, never the
+    # rows' activations (n * T * hidden floats, 1 KB a row here) or a copy of X (512 B a row)
+    # (both sizes are past the evaluation chunk's cap, _CHUNK_ELEMENTS)
+    small, large = _peak_fit_bytes(20_000), _peak_fit_bytes(100_000)
+    per_row = (large - small) / 80_000
+    assert per_row < 200, f"{per_row:.0f} bytes of training memory per extra row"
