@@ -2,6 +2,7 @@
 
 from ._classifier import FastGRNNClassifier
 from ._persist import ModelFileError, load, save
+from ._plot import plot_history
 from ._registry import ModelRegistry
 from ._train import TrainingDivergedError
 
@@ -14,5 +15,6 @@ __all__ = [
     "TrainingDivergedError",
     "__version__",
     "load",
+    "plot_history",
     "save",
 ]

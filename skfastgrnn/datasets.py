@@ -41,7 +41,7 @@ def make_routing(n_samples=5000, *, noise=0.05, random_state=None):
     --------
     >>> from skfastgrnn.datasets import make_routing
     >>> X, y = make_routing(1000, random_state=0)
-    >>> X.shape, sorted(set(y))
+    >>> X.shape, sorted(set(y.tolist()))
     ((1000, 5), [0, 1])
     """
     if not 0 <= noise < 0.5:
