@@ -5,7 +5,7 @@ the model in one Pipeline, the guide's settings (hidden 16, learning rate
 0.01, batch 32, at most 50 epochs, 20% validation, early stopping after 5
 epochs without improvement), then a held-out test.
 
-Run: python examples/train_model.py [--n-samples N]
+Run: python examples/train_model.py [--n-samples N] [--quick] [--quiet]
 """
 
 import argparse
@@ -24,7 +24,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=10_000)
     parser.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    parser.add_argument("--quick", action="store_true", help="1,000 rows: a smoke run of a few seconds")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.n_samples = 1_000
 
     # 1. data: five routing scores per log line, label 1 = the lightweight model sufficed
     X, y = make_routing(args.n_samples, random_state=0)
