@@ -1,6 +1,7 @@
 """skfastgrnn: tiny FastGRNN recurrent classifiers, trained the scikit-learn way."""
 
 from ._classifier import FastGRNNClassifier
+from ._distill import DistilledFastGRNN
 from ._persist import ModelFileError, load, save
 from ._plot import plot_history
 from ._registry import ModelRegistry
@@ -9,6 +10,7 @@ from ._train import TrainingDivergedError
 __version__ = "0.1.0"
 
 __all__ = [
+    "DistilledFastGRNN",
     "FastGRNNClassifier",
     "ModelFileError",
     "ModelRegistry",

@@ -1,0 +1,410 @@
+"""DistilledFastGRNN: soft targets, teachers of every kind, transfer set, sklearn integration."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+
+import skfastgrnn
+from skfastgrnn import DistilledFastGRNN, FastGRNNClassifier
+from skfastgrnn._distill import soft_targets, teacher_logits
+from skfastgrnn.datasets import make_routing
+
+REPO = Path(__file__).resolve().parents[1]
+
+# a student that trains in a fraction of a second on a few hundred rows
+SMALL = dict(hidden_dim=8, epochs=15, validation_split=0.0, early_stopping_patience=None, random_state=0)
+
+
+def _student(**kwargs):
+    return FastGRNNClassifier(**{**SMALL, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_classification(n_samples=240, n_features=6, n_informative=4, n_classes=3, random_state=0)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(n_samples=240, n_features=5, n_informative=3, random_state=1)
+    return X, y
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# ----------------------------------------------------------- sklearn's checks
+
+CHECKED = [
+    # fast teachers keep the ~65 checks at a few seconds; the default HGB teacher is tested below
+    DistilledFastGRNN(LogisticRegression(), FastGRNNClassifier(epochs=30, random_state=0)),
+    DistilledFastGRNN(LinearSVC(), FastGRNNClassifier(hidden_dim=8, epochs=30, random_state=0), temperature=1.0),
+]
+
+
+def _expected_failures(estimator):
+    return {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "the student is trained by mini-batch Adam: a row with weight 2 and the same row twice "
+            "land in different batches and take different steps (as for FastGRNNClassifier itself; "
+            "sklearn marks its own SGD/MLP estimators so)"
+        ),
+    }
+
+
+@parametrize_with_checks(CHECKED, expected_failed_checks=_expected_failures)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def test_param_validation(blobs):
+    check_param_validation("DistilledFastGRNN", CHECKED[0])
+
+
+# ------------------------------------------------------------- soft targets
+
+
+def test_soft_targets_are_softmax_of_log_proba_over_temperature(blobs):
+    X, y = blobs
+    teacher = LogisticRegression().fit(X, y)
+    p = teacher.predict_proba(X)
+    for T in (0.5, 1.0, 3.0, 10.0):
+        classes, q = soft_targets(teacher, X, T)
+        np.testing.assert_array_equal(classes, teacher.classes_)
+        np.testing.assert_allclose(q, _softmax(np.log(p) / T), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(q.sum(axis=1), 1.0)
+    # T = 1 gives the teacher's probabilities back; a large T flattens them
+    np.testing.assert_allclose(soft_targets(teacher, X, 1.0)[1], p, rtol=1e-10)
+    assert soft_targets(teacher, X, 10.0)[1].max() < p.max()
+
+
+def test_soft_targets_of_a_zero_probability_stay_finite(blobs):
+    X, y = blobs
+    teacher = KNeighborsClassifier(n_neighbors=1).fit(X, y)  # probabilities exactly 0 and 1
+    _, q = soft_targets(teacher, X, 3.0)
+    assert np.all(np.isfinite(q))
+    np.testing.assert_allclose(q, teacher.predict_proba(X), atol=1e-30)
+
+
+def test_binary_decision_function_is_expanded_symmetrically(binary):
+    X, y = binary
+    teacher = LinearSVC().fit(X, y)
+    d = teacher.decision_function(X)
+    np.testing.assert_allclose(teacher_logits(teacher, X), np.column_stack([-d / 2, d / 2]))
+    _, q = soft_targets(teacher, X, 2.0)
+    # a two-class softmax of [-d/2, d/2] / T is sigmoid(d / T) for classes_[1]
+    np.testing.assert_allclose(q[:, 1], 1 / (1 + np.exp(-d / 2.0)))
+
+
+def test_multiclass_decision_function_is_used_as_logits(blobs):
+    X, y = blobs
+    teacher = LinearSVC().fit(X, y)
+    _, q = soft_targets(teacher, X, 2.0)
+    np.testing.assert_allclose(q, _softmax(teacher.decision_function(X) / 2.0))
+
+
+class _ShuffledClassesTeacher(ClassifierMixin, BaseEstimator):
+    """A fitted teacher whose classes_ are not sorted: columns follow classes_."""
+
+    classes_ = np.array(["c", "a", "b"])
+
+    def fit(self, X, y):
+        return self
+
+    def predict_proba(self, X):
+        return np.tile([0.7, 0.2, 0.1], (len(X), 1))  # c: 0.7, a: 0.2, b: 0.1
+
+
+def test_teacher_columns_are_aligned_by_label():
+    classes, q = soft_targets(_ShuffledClassesTeacher(), np.zeros((2, 1)), 1.0)
+    assert classes.tolist() == ["a", "b", "c"]
+    np.testing.assert_allclose(q[0], [0.2, 0.1, 0.7])
+
+
+# ---------------------------------------------------------------- training
+
+
+def test_alpha_zero_is_plain_training_bit_for_bit(blobs):
+    X, y = blobs
+    student = _student(validation_split=0.2, early_stopping_patience=5)
+    plain = clone(student).fit(X, y)
+    model = DistilledFastGRNN(LogisticRegression(), student, alpha=0.0).fit(X, y)
+    np.testing.assert_array_equal(model.student_._theta, plain._theta)
+    assert model.student_.history_[-1]["val_loss"] == plain.history_[-1]["val_loss"]
+
+
+def test_soft_targets_change_the_student(blobs):
+    X, y = blobs
+    student = _student()
+    plain = clone(student).fit(X, y)
+    model = DistilledFastGRNN(LogisticRegression(), student, alpha=0.7).fit(X, y)
+    assert not np.array_equal(model.student_._theta, plain._theta)
+
+
+def test_default_teacher_and_student(binary):
+    X, y = binary
+    model = DistilledFastGRNN(student=_student(epochs=30)).fit(X, y)
+    assert isinstance(model.teacher_, HistGradientBoostingClassifier)
+    assert isinstance(DistilledFastGRNN(teacher=LogisticRegression()).fit(X, y).student_, FastGRNNClassifier)
+    assert model.score(X, y) > 0.85
+    assert model.student_ is not model.student and not hasattr(model.student, "classes_")  # cloned
+
+
+def test_fitted_attributes_and_delegation(blobs):
+    X, y = blobs
+    model = DistilledFastGRNN(LogisticRegression(), _student()).fit(X, y)
+    student = model.student_
+    np.testing.assert_array_equal(model.classes_, np.unique(y))
+    assert model.n_features_in_ == X.shape[1] and model.n_transfer_ == 0
+    np.testing.assert_array_equal(model.predict(X), student.predict(X))
+    np.testing.assert_array_equal(model.predict_proba(X), student.predict_proba(X))
+    np.testing.assert_array_equal(model.predict_log_proba(X), student.predict_log_proba(X))
+    np.testing.assert_array_equal(model.decision_function(X), student.decision_function(X))
+    assert model.score(X, y) == student.score(X, y)
+    assert isinstance(model.teacher_, LogisticRegression) and model.teacher_ is not model.teacher
+
+
+def test_predict_proba_and_decision_function_teachers_both_teach(binary):
+    X, y = binary
+    for teacher, T in ((LogisticRegression(), 3.0), (LinearSVC(), 1.0)):
+        model = DistilledFastGRNN(teacher, _student(epochs=30), temperature=T).fit(X, y)
+        assert model.score(X, y) > 0.85, type(teacher).__name__
+
+
+def test_string_labels(blobs):
+    X, y = blobs
+    labels = np.array(["cat", "dog", "emu"], dtype=object)[y]
+    model = DistilledFastGRNN(LogisticRegression(), _student(epochs=30)).fit(X, labels)
+    assert model.classes_.tolist() == ["cat", "dog", "emu"]
+    assert set(model.predict(X)) <= {"cat", "dog", "emu"}
+    assert model.score(X, labels) > 0.7
+
+
+def test_sample_weight_reaches_teacher_and_student(binary):
+    X, y = binary
+    w = np.where(y == 1, 5.0, 1.0)
+    model = DistilledFastGRNN(LogisticRegression(), _student()).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(model.teacher_.coef_, LogisticRegression().fit(X, y, sample_weight=w).coef_)
+    unweighted = DistilledFastGRNN(LogisticRegression(), _student()).fit(X, y)
+    assert not np.array_equal(model.student_._theta, unweighted.student_._theta)
+
+
+def test_dataframe_keeps_feature_names_for_teacher_and_meta(binary):
+    pd = pytest.importorskip("pandas")
+    X, y = binary
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    model = DistilledFastGRNN(LogisticRegression(), _student()).fit(frame, y)
+    assert model.feature_names_in_.tolist() == list(frame.columns)
+    assert model.teacher_.feature_names_in_.tolist() == list(frame.columns)  # the teacher saw the frame
+    np.testing.assert_array_equal(model.predict(frame), model.student_.predict(X))
+
+
+# ------------------------------------------------------------------ teachers
+
+
+class _FitOnce(LogisticRegression):
+    """Refuses a second fit: a frozen teacher must never be refitted."""
+
+    def fit(self, X, y, sample_weight=None):
+        if hasattr(self, "coef_"):
+            raise AssertionError("the frozen teacher was refitted")
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_frozen_teacher_is_used_as_fitted(blobs):
+    X, y = blobs
+    teacher = _FitOnce().fit(X[:60], y[:60])  # fitted on other rows than the student's
+    coef = teacher.coef_
+    model = DistilledFastGRNN(FrozenEstimator(teacher), _student()).fit(X[60:], y[60:])
+    assert model.teacher_.estimator is teacher and teacher.coef_ is coef
+    # and the soft targets are those of that teacher
+    _, q = soft_targets(teacher, X[60:], model.temperature)
+    np.testing.assert_allclose(q, _softmax(np.log(teacher.predict_proba(X[60:])) / 3.0))
+    # a frozen teacher that was never fitted is an error, not a silent fit
+    with pytest.raises(NotFittedError):
+        DistilledFastGRNN(FrozenEstimator(LogisticRegression()), _student()).fit(X, y)
+
+
+def test_frozen_teacher_may_know_more_classes_than_y(blobs):
+    X, y = blobs
+    teacher = LogisticRegression().fit(X, y)
+    keep = y != 2
+    model = DistilledFastGRNN(FrozenEstimator(teacher), _student()).fit(X[keep], y[keep])
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+    assert model.predict_proba(X).shape == (len(X), 3)
+
+
+def test_saved_model_file_is_a_teacher(tmp_path, blobs):
+    X, y = blobs
+    big = make_pipeline(StandardScaler(), FastGRNNClassifier(hidden_dim=32, epochs=20, random_state=0)).fit(X, y)
+    path = tmp_path / "teacher.safetensors"
+    skfastgrnn.save(big, path)
+    for teacher in (str(path), path):
+        model = DistilledFastGRNN(teacher, _student(epochs=30)).fit(X, y)
+        np.testing.assert_allclose(model.teacher_.predict_proba(X), big.predict_proba(X))
+        assert model.student_.size_bytes() < skfastgrnn.load(path)[-1].size_bytes()
+        assert model.score(X, y) > 0.7
+    assert clone(DistilledFastGRNN(str(path))).teacher == str(path)
+
+
+# ------------------------------------------------------------- transfer set
+
+
+def test_unlabeled_rows_are_labelled_by_the_teacher_and_help():
+    X, y = make_routing(2400, noise=0.0, random_state=0)
+    X_test, y_test = make_routing(1000, noise=0.0, random_state=1)
+    teacher = FrozenEstimator(HistGradientBoostingClassifier(random_state=0).fit(X[:1200], y[:1200]))
+    X_few, y_few, X_unlabeled = X[1200:1240], y[1200:1240], X[1240:2240]
+    student = FastGRNNClassifier(hidden_dim=8, epochs=30, random_state=0)
+    alone = DistilledFastGRNN(teacher, student).fit(X_few, y_few)
+    helped = DistilledFastGRNN(teacher, student).fit(X_few, y_few, X_unlabeled=X_unlabeled)
+    assert alone.n_transfer_ == 0 and helped.n_transfer_ == len(X_unlabeled)
+    # 40 labelled rows are too few for the student alone; the teacher's labels on 1000 more are not
+    assert helped.score(X_test, y_test) > 0.9
+    assert helped.score(X_test, y_test) > alone.score(X_test, y_test) + 0.1
+
+
+def test_unlabeled_rows_with_sample_weight_and_validation(binary):
+    X, y = binary
+    w = np.full(len(y), 3.0)
+    model = DistilledFastGRNN(LogisticRegression(), _student()).fit(X[:100], y[:100], w[:100], X_unlabeled=X[100:])
+    assert model.n_transfer_ == len(X) - 100
+    with pytest.raises(ValueError, match="features"):
+        DistilledFastGRNN(LogisticRegression(), _student()).fit(X, y, X_unlabeled=X[:, :3])
+
+
+# -------------------------------------------------------------------- errors
+
+
+class _NoScores(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"teacher": _NoScores()}, "neither predict_proba nor decision_function"),
+        ({"temperature": 0.0}, "temperature"),
+        ({"temperature": -1.0}, "temperature"),
+        ({"alpha": 1.5}, "alpha"),
+        ({"alpha": -0.1}, "alpha"),
+        ({"student": LogisticRegression()}, "student"),
+    ],
+)
+def test_bad_parameters_raise_clear_errors_and_keep_the_fit(blobs, params, match):
+    X, y = blobs
+    model = DistilledFastGRNN(LogisticRegression(), _student()).fit(X, y)
+    before = {k: v for k, v in model.__dict__.items() if k.endswith("_")}
+    with pytest.raises(ValueError, match=match):
+        model.set_params(**params).fit(X, y)
+    after = {k: v for k, v in model.__dict__.items() if k.endswith("_")}
+    assert after.keys() == before.keys() and all(after[k] is before[k] for k in after)
+
+
+def test_teacher_must_cover_y_and_nothing_is_half_fitted(blobs):
+    X, y = blobs
+    teacher = FrozenEstimator(LogisticRegression().fit(X[y != 2], y[y != 2]))
+    model = DistilledFastGRNN(teacher, _student())
+    with pytest.raises(ValueError, match=r"teacher does not know"):
+        model.fit(X, y)
+    assert not any(k.endswith("_") for k in model.__dict__)  # not even n_features_in_
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+
+
+class _NoClasses(BaseEstimator):
+    def fit(self, X, y):
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), 2), 0.5)
+
+
+def test_teacher_without_classes_is_refused(binary):
+    X, y = binary
+    with pytest.raises(ValueError, match="no classes_"):
+        DistilledFastGRNN(_NoClasses(), _student()).fit(X, y)
+
+
+def test_teacher_without_sample_weight_support_is_refused(binary):
+    X, y = binary
+    teacher = make_pipeline(StandardScaler(), LogisticRegression())
+    with pytest.raises(ValueError, match="does not accept it"):
+        DistilledFastGRNN(teacher, _student()).fit(X, y, sample_weight=np.ones(len(y)))
+    with pytest.raises(ValueError, match="weight.*zero"):
+        DistilledFastGRNN(LogisticRegression(), _student()).fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+def test_continuous_y_is_rejected(binary):
+    X, _ = binary
+    with pytest.raises(ValueError, match="Unknown label type"):
+        DistilledFastGRNN(LogisticRegression(), _student()).fit(X, np.linspace(0, 1, len(X)))
+
+
+# ---------------------------------------------------------- sklearn tools
+
+
+def test_in_a_pipeline_with_a_scaler(binary):
+    X, y = binary
+    model = make_pipeline(StandardScaler(), DistilledFastGRNN(LogisticRegression(), _student(epochs=30)))
+    model.fit(X * 100 + 7, y)
+    assert model.score(X * 100 + 7, y) > 0.85
+    assert model.predict_proba(X[:3]).shape == (3, 2)
+
+
+def test_grid_search_over_student_temperature_and_alpha(binary):
+    X, y = binary
+    grid = {"student__hidden_dim": [4, 8], "temperature": [1.0, 4.0], "alpha": [0.0, 0.7]}
+    search = GridSearchCV(DistilledFastGRNN(LogisticRegression(), _student(epochs=8)), grid, cv=2)
+    search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 8
+    best = search.best_estimator_
+    assert best.student_.hidden_dim == search.best_params_["student__hidden_dim"]
+    assert best.temperature == search.best_params_["temperature"]
+
+
+def test_cross_val_score(binary):
+    X, y = binary
+    scores = cross_val_score(DistilledFastGRNN(LogisticRegression(), _student(epochs=30)), X, y, cv=3)
+    assert scores.shape == (3,) and scores.mean() > 0.8
+
+
+# ------------------------------------------------------------------ example
+
+
+def test_example_runs_quick():
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "distillation.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "distilled" in result.stdout
