@@ -1,6 +1,7 @@
 """skfastgrnn: tiny FastGRNN recurrent classifiers, trained the scikit-learn way."""
 
 from ._classifier import FastGRNNClassifier
+from ._export import export_c, to_onnx
 from ._distill import DistilledFastGRNN
 from ._persist import ModelFileError, load, save
 from ._plot import plot_history
@@ -16,7 +17,9 @@ __all__ = [
     "ModelRegistry",
     "TrainingDivergedError",
     "__version__",
+    "export_c",
     "load",
     "plot_history",
     "save",
+    "to_onnx",
 ]

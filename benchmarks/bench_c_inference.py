@@ -1,0 +1,263 @@
+"""Sizes and per-sample latency of the C code ``export_c`` writes, next to the Python model.
+
+For three scenarios (a Pipeline of StandardScaler and FastGRNNClassifier each), and
+four variants of each trained model (fp32; fp32 with 50 % of each W and U pruned;
+int8; int8 pruned), it exports C with ``export_c`` (CSR where smaller), compiles it
+with ``gcc -std=c99 -O2`` and a small harness, and measures on the held-out rows:
+
+- agreement of the C predictions with the Python model's and the largest
+  probability difference; test accuracy of the C model;
+- bytes: the network's constants as written (``weight_bytes``), the same all
+  dense / all CSR, the scaler's mean and scale, the stack state of one call, and
+  ``.text`` / ``.rodata`` of the compiled object (x86-64 here: indicative only for
+  a microcontroller);
+- latency per sample: C ``<name>_predict_proba`` (mean over every test row,
+  repeated), Python ``predict_proba`` on one row (the Pipeline, and the bare
+  classifier on a standardized row), and onnxruntime on one row when installed.
+
+Usage (from the repository root; about a minute)::
+
+    python benchmarks/bench_c_inference.py
+    python benchmarks/bench_c_inference.py --quick    # smoke run
+"""
+
+import os
+
+# single-threaded, like the other benchmarks: must happen before numpy is imported
+os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+import argparse
+import copy
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+# measure the working tree's skfastgrnn (this folder stays first on the path)
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
+
+from bench_training import make_har  # noqa: E402
+
+import skfastgrnn  # noqa: E402
+from skfastgrnn import FastGRNNClassifier, export_c  # noqa: E402
+from skfastgrnn._export import _harness_source  # noqa: E402
+from skfastgrnn.datasets import load_digits_sequences, make_routing  # noqa: E402
+
+CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
+VARIANTS = ("fp32", "fp32 pruned 50%", "int8", "int8 pruned 50%")
+
+
+def scenarios(quick):
+    """(name, X, y, classifier parameters) of each scenario."""
+    X_r, y_r = make_routing(4000 if quick else 20000, random_state=0)
+    X_d, y_d = load_digits_sequences()
+    X_h, y_h = make_har(600 if quick else 3000, seed=0)
+    epochs = 3 if quick else None
+    return [
+        ("routing T=1 D=5 h=16", X_r, y_r, dict(hidden_dim=16, epochs=epochs or 30)),
+        ("digits T=8 D=8 h=32", X_d, y_d, dict(hidden_dim=32, n_timesteps=8, l2_reg=3e-3, epochs=epochs or 60)),
+        ("HAR-like T=128 D=9 h=16", X_h, y_h, dict(hidden_dim=16, n_timesteps=128, epochs=epochs or 15)),
+    ]
+
+
+def variant(model, kind):
+    model = copy.deepcopy(model)
+    if "pruned" in kind:
+        model[-1].prune(0.5)
+    if kind.startswith("int8"):
+        model[-1].quantize()
+    return model
+
+
+def compile_model(model, directory):
+    report = export_c(model, directory, name="model")
+    main = os.path.join(directory, "main.c")
+    Path(main).write_text(_harness_source("model"))
+    exe = os.path.join(directory, "harness")
+    subprocess.run(["gcc", *CFLAGS, "-o", exe, main, report["source"], "-lm"], check=True)
+    obj = os.path.join(directory, "model.o")
+    subprocess.run(["gcc", *CFLAGS, "-c", "-o", obj, report["source"]], check=True)
+    return exe, report, section_sizes(obj)
+
+
+def section_sizes(obj):
+    """Bytes of ``.text`` and of every ``.rodata*`` section of an object file."""
+    if shutil.which("size") is None:
+        return None, None
+    out = subprocess.run(["size", "-A", obj], check=True, capture_output=True, text=True).stdout
+    text = rodata = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].isdigit():
+            if parts[0] == ".text":
+                text += int(parts[1])
+            elif parts[0].startswith(".rodata"):
+                rodata += int(parts[1])
+    return text, rodata
+
+
+def run_c(exe, X, directory, repeats=None):
+    rows = os.path.join(directory, "rows.f32")
+    np.ascontiguousarray(X, dtype=np.float32).tofile(rows)
+    args = [exe, rows] + ([str(repeats)] if repeats else [])
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    if repeats:
+        return float(out) / 1e3  # microseconds
+    table = np.loadtxt(out.splitlines(), ndmin=2)
+    return table[:, 0].astype(int), table[:, 1:]
+
+
+def c_latency(exe, X, directory, budget):
+    """Mean microseconds per predict_proba over all rows, repeated; best of 3."""
+    probe = run_c(exe, X, directory, repeats=1)
+    repeats = max(1, int(budget / max(probe * 1e-6 * len(X), 1e-9)))
+    return min(run_c(exe, X, directory, repeats) for _ in range(3))
+
+
+def per_row_latency(predict, rows, budget):
+    """Mean microseconds of ``predict(row)`` over single rows, about ``budget`` seconds a run; best of 3."""
+    for row in rows[:20]:  # warm-up, and a probe of the cost of one call
+        start = time.perf_counter()
+        predict(row)
+        probe = time.perf_counter() - start
+    n_calls = int(min(5000, max(20, budget / probe)))
+    best = np.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        for i in range(n_calls):
+            predict(rows[i % len(rows)])
+        best = min(best, (time.perf_counter() - start) / n_calls)
+    return best * 1e6
+
+
+def onnx_session(model):
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    proto = skfastgrnn.to_onnx(model)
+    return ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+
+def measure(name, model, kind, X_test, y_test, budget):
+    directory = tempfile.mkdtemp(prefix="bench_c_")
+    try:
+        exe, report, (text, rodata) = compile_model(model, directory)
+        index, proba = run_c(exe, X_test, directory)
+        labels = model[-1].classes_[index]
+        py_pred = model.predict(X_test)
+        row = {
+            "scenario": name,
+            "variant": kind,
+            "accuracy": float(np.mean(labels == y_test)),
+            "py_accuracy": float(np.mean(py_pred == y_test)),
+            "agree": float(np.mean(labels == py_pred)),
+            "max_dp": float(np.abs(proba - model.predict_proba(X_test)).max()),
+            "text": text,
+            "rodata": rodata,
+            **{
+                k: report[k]
+                for k in ("weight_bytes", "dense_weight_bytes", "csr_weight_bytes", "scaler_bytes", "state_bytes")
+            },
+        }
+        row["c_us"] = c_latency(exe, X_test, directory, budget)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    rows = [np.ascontiguousarray(X_test[i : i + 1]) for i in range(min(len(X_test), 200))]
+    row["py_us"] = per_row_latency(model.predict_proba, rows, budget)
+    scaled = [np.ascontiguousarray(model[:-1].transform(r)) for r in rows]
+    row["py_clf_us"] = per_row_latency(model[-1].predict_proba, scaled, budget)
+    session = onnx_session(model)
+    if session is not None:
+        rows32 = [r.astype(np.float32) for r in rows]
+        row["onnx_us"] = per_row_latency(lambda r: session.run(["probabilities"], {"input": r}), rows32, budget)
+    return row
+
+
+def environment():
+    gcc = subprocess.run(["gcc", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    cpu = platform.processor() or platform.machine()
+    with_model = Path("/proc/cpuinfo")
+    if with_model.exists():
+        for line in with_model.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    try:
+        import onnxruntime
+
+        ort = f"onnxruntime {onnxruntime.__version__}"
+    except ImportError:
+        ort = "onnxruntime not installed"
+    return (
+        f"{cpu}, {os.cpu_count()} cpus; python {platform.python_version()}, numpy {np.__version__}, "
+        f"skfastgrnn {skfastgrnn.__version__}, {ort}; {gcc}, flags {' '.join(CFLAGS)}; single-threaded"
+    )
+
+
+def fmt(value, spec="d"):
+    return "—" if value is None else format(value, spec)
+
+
+def tables(results):
+    lines = [
+        "| scenario | variant | test acc. C (Python) | C = Python | max abs. prob. diff | weights B | "
+        "all dense B | all CSR B | scaler B | stack B | .text B | .rodata B |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['scenario']} | {r['variant']} | {r['accuracy']:.4f} ({r['py_accuracy']:.4f}) | "
+            f"{100 * r['agree']:.1f}% | {r['max_dp']:.1e} | {r['weight_bytes']} | {r['dense_weight_bytes']} | "
+            f"{r['csr_weight_bytes']} | {r['scaler_bytes']} | {r['state_bytes']} | {fmt(r['text'])} | "
+            f"{fmt(r['rodata'])} |"
+        )
+    lines += [
+        "",
+        "| scenario | variant | C µs/row | Python Pipeline µs/row | Python classifier µs/row | "
+        "onnxruntime µs/row | Pipeline / C |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['scenario']} | {r['variant']} | {r['c_us']:.2f} | {r['py_us']:.1f} | {r['py_clf_us']:.1f} | "
+            f"{fmt(r.get('onnx_us'), '.1f')} | {r['py_us'] / r['c_us']:.0f}x |"
+        )
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small data, 3 epochs, short timings")
+    args = parser.parse_args(argv)
+    if shutil.which("gcc") is None:
+        sys.exit("bench_c_inference.py needs gcc on PATH")
+    budget = 0.05 if args.quick else 0.4  # seconds per timing run
+    results = []
+    for name, X, y, params in scenarios(args.quick):
+        X = X.astype(np.float32).astype(np.float64)  # the C model reads float32
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = make_pipeline(StandardScaler(), FastGRNNClassifier(random_state=0, **params)).fit(X_tr, y_tr)
+        for kind in VARIANTS:
+            results.append(measure(name, variant(model, kind), kind, X_te, y_te, budget))
+            print(f"  measured {name} / {kind}", file=sys.stderr, flush=True)
+    print(environment())
+    print()
+    print("\n".join(tables(results)))
+
+
+if __name__ == "__main__":
+    main()
