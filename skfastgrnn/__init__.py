@@ -1,8 +1,8 @@
 """skfastgrnn: tiny FastGRNN recurrent classifiers, trained the scikit-learn way."""
 
 from ._classifier import FastGRNNClassifier
-from ._export import export_c, to_onnx
 from ._distill import DistilledFastGRNN
+from ._export import export_c, to_onnx
 from ._persist import ModelFileError, load, save
 from ._plot import plot_history
 from ._registry import ModelRegistry
