@@ -210,11 +210,12 @@ _FLAG_OF = {param: flag for flag, param, _, _ in _MODEL_OPTIONS}
 
 
 class _Data:
-    """Rows read from a file.
+    """Rows read from a file, before the columns are interpreted.
 
-    ``columns`` maps a CSV column name to its cells (strings) and line numbers
-    are kept for messages; an .npz gives ``X`` (2-D, flattened) and
-    ``arrays``.
+    A CSV gives ``header`` (column names), ``rows`` (lists of cell strings)
+    and ``lines`` (the line number of each row, for messages); an .npz gives
+    ``X`` (2-D: a 3-D ``X`` is flattened and its ``T`` kept in
+    ``timesteps``) and all its ``arrays``.
     """
 
     def __init__(self, path, *, header=None, rows=None, lines=None, X=None, arrays=None, timesteps=None):
