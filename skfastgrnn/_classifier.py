@@ -95,17 +95,24 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         The learning rate is multiplied by ``lr_decay`` every ``lr_decay_step``
         epochs: ``lr = learning_rate * lr_decay ** (epoch // lr_decay_step)``.
     lr_decay_step : int >= 1, default=20
+        Epochs between two learning-rate decays (see ``lr_decay``).
     grad_clip : float or None, default=5.0
         Gradient clipping threshold; None disables clipping.
     grad_clip_mode : {"value", "norm"}, default="value"
         ``"value"`` clips each gradient entry to ``[-grad_clip, grad_clip]``
         (the guide's meaning); ``"norm"`` rescales the whole gradient when its
         global L2 norm exceeds ``grad_clip``.
-    adam_beta1, adam_beta2, adam_epsilon : float, default=0.9, 0.999, 1e-8
+    adam_beta1 : float in [0, 1), default=0.9
+        Adam's decay rate of the first-moment (mean) estimate.
+    adam_beta2 : float in [0, 1), default=0.999
+        Adam's decay rate of the second-moment (uncentred variance) estimate.
+    adam_epsilon : float > 0, default=1e-8
+        Added to the square root of the second moment, for numerical stability.
     l2_reg : float, default=1e-3
-        (The guide's 1e-5 is for large data; 1e-3 gained 1-2 points on
-        digits and lost nothing on routing data.) L2 penalty ``0.5 * l2_reg * ||w||^2`` on the weight matrices (not on
-        biases or the gate scalars), added to each batch's mean loss.
+        L2 penalty ``0.5 * l2_reg * ||w||^2`` on the weight matrices (not on
+        biases or the gate scalars), added to each batch's mean loss. The
+        guide's 1e-5 is for large data; 1e-3 gained 1-2 points on digits and
+        lost nothing on routing data.
     w_sparsity, u_sparsity : float in [0, 1), default=0.0
         Sparse training as in the paper: the fraction of the entries of each
         input matrix (W, or W1 and W2) and each recurrent matrix (U, or U1
@@ -304,9 +311,11 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
                 distillation=distillation,
             )
             if self.early_stopping_patience is not None and not result["stopped_early"]:
+                last = self.history_[-1]["epoch"]
                 warnings.warn(
-                    f"FastGRNNClassifier: the epoch budget (epochs={self.epochs}) ran out while the monitored loss "
-                    "was still improving; increase epochs or learning_rate.",
+                    f"FastGRNNClassifier: the epoch budget (epochs={self.epochs}) ran out before early stopping "
+                    f"(patience {self.early_stopping_patience}) ended training; the best epoch was "
+                    f"{self.best_epoch_} of {last}. If it is near the end, increase epochs.",
                     ConvergenceWarning,
                     stacklevel=4,
                 )

@@ -51,16 +51,6 @@ def parse_parameters(doc):
     return params
 
 
-#: used only where the docstring gives a parameter no description of its own
-#: (it states them in a grouped entry); the class docstring is the place to fix
-SUPPLEMENT = {
-    "lr_decay_step": "Epochs between two learning-rate decays (see ``lr_decay``).",
-    "adam_beta1": "Adam's decay rate of the first-moment (mean) estimate.",
-    "adam_beta2": "Adam's decay rate of the second-moment (uncentred variance) estimate.",
-    "adam_epsilon": "Adam's constant added to the square root of the second moment, for numerical stability.",
-}
-
-
 def _code(value):
     return f'`"{value}"`' if isinstance(value, str) else f"`{value!r}`"
 
@@ -93,7 +83,7 @@ def make_table(estimator_class=FastGRNNClassifier):
     rows = ["| parameter | default | type | description |", "|---|---|---|---|"]
     for name, value in defaults.items():
         type_text, _, description = documented[name]
-        cells = [f"`{name}`", _code(value), type_text, description or SUPPLEMENT.get(name, "")]
+        cells = [f"`{name}`", _code(value), type_text, description]
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows)
 
