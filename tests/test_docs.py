@@ -165,7 +165,7 @@ def _diverged(monkeypatch):
 
 
 TROUBLES = {
-    "ran out while the monitored loss was still improving": lambda tp, mp: lambda: _clf().fit(*_data()),
+    "ran out before early stopping": lambda tp, mp: lambda: _clf().fit(*_data()),
     "TrainingDivergedError: Training diverged in epoch": lambda tp, mp: _diverged(mp),
     "ValueError: Input X contains NaN": lambda tp, mp: lambda: _clf().fit(np.full((10, 2), np.nan), np.ones(10)),
     "leaves too few rows for a stratified validation set": lambda tp, mp: lambda: _clf().fit(*_data(n=6)),
