@@ -43,6 +43,25 @@ def _listening_sockets():
     return sockets
 
 
+def _new_children(before):
+    """Children of this process not in ``before``, but multiprocessing's resource tracker.
+
+    The tracker is a per-interpreter singleton that exits with the test
+    process: the one child a closed cluster may leave.
+    """
+    left = []
+    for pid, proc in _children().items():
+        if pid in before:
+            continue
+        try:
+            if "resource_tracker" in " ".join(proc.cmdline()):
+                continue
+        except psutil.NoSuchProcess:  # exited (or a zombie) meanwhile: not running
+            continue
+        left.append(pid)
+    return left
+
+
 def _accepts(ip, port):
     with socket.socket() as s:
         return s.connect_ex((ip, port)) == 0
@@ -69,17 +88,8 @@ def client():
     finally:
         client.close()
         cluster.close()
-    # multiprocessing's resource tracker is a per-interpreter singleton that
-    # exits with the test process: it is the only child allowed to remain
-    deadline = time.monotonic() + 10
-    while True:
-        left = [
-            pid
-            for pid, p in _children().items()
-            if pid not in children_before and "resource_tracker" not in " ".join(p.cmdline())
-        ]
-        if not left or time.monotonic() > deadline:
-            break
+    deadline = time.monotonic() + 10  # worker processes may take a moment to exit
+    while (left := _new_children(children_before)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not left, f"worker processes left running: {left}"
     assert not [s for s in sockets if _accepts(*s)], "ports still listening after the cluster closed"
