@@ -509,17 +509,17 @@ def _factor_grads(views, gviews, dM, a, b, full):
         np.matmul(views[a].T, dM, out=gviews[b])
 
 
-def softmax(logits):
-    """Row-wise softmax, stable for large logits."""
-    z = logits - logits.max(axis=1, keepdims=True)
+def softmax(logits, out=None):
+    """Row-wise softmax, stable for large logits; ``out=logits`` works in place."""
+    z = np.subtract(logits, logits.max(axis=1, keepdims=True), out=out)
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
     return z
 
 
-def log_softmax(logits):
-    """Row-wise log-softmax, stable for large logits."""
-    z = logits - logits.max(axis=1, keepdims=True)
+def log_softmax(logits, out=None):
+    """Row-wise log-softmax, stable for large logits; ``out=logits`` works in place."""
+    z = np.subtract(logits, logits.max(axis=1, keepdims=True), out=out)
     z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
     return z
 

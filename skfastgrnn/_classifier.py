@@ -569,7 +569,10 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             and X.shape[0] > 0
             and X.shape[1] == self.n_features_in_
             and not hasattr(self, "feature_names_in_")
-            and bool(np.isfinite(X).all())
+            # NaN or inf anywhere makes the sum non-finite (so does an overflowing
+            # sum of huge values, which then just takes the slow path); unlike
+            # isfinite(X).all() it needs no X-sized mask
+            and bool(np.isfinite(X.sum()))
         )
 
     @property
@@ -589,11 +592,13 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
-        return softmax(self._logits(X))
+        logits = self._logits(X)
+        return softmax(logits, out=logits)  # a fresh array: no second output-sized copy
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably."""
-        return log_softmax(self._logits(X))
+        logits = self._logits(X)
+        return log_softmax(logits, out=logits)
 
     def predict(self, X):
         """Most probable class of each row."""
