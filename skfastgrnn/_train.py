@@ -8,6 +8,7 @@ gathered and turned time-major on its own, and evaluation runs in chunks, so
 the working memory is ``O(batch * T * hidden)`` whatever ``n_samples`` is.
 """
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -158,7 +159,7 @@ def run_epoch(
         loss, _, n_correct = batch_loss_and_grad(
             layout, theta, views, grad, grad_views, X_tm, y[idx], wb, config.gate, config.update, l2_mask, distill
         )
-        if not np.isfinite(loss):
+        if not math.isfinite(loss):
             raise TrainingDivergedError("the training loss became non-finite")
         clip_gradient(grad, config.grad_clip, config.grad_clip_mode)
         adam_step(theta, grad, optimizer, learning_rate, config.adam_beta1, config.adam_beta2, config.adam_epsilon)
