@@ -284,14 +284,13 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         warm = self.warm_start and self.__sklearn_is_fitted__()
         with _restore_on_error(self):
             X, y_idx, weight = self._validate_training_data(X, y, sample_weight, first_call=not warm, classes=classes)
-            soft_targets = None
             if distillation is not None:
                 soft_targets, temperature, alpha = distillation
                 if soft_targets.shape != (X.shape[0], len(self.classes_)):
                     raise ValueError(
                         f"soft targets have shape {soft_targets.shape}; expected {(X.shape[0], len(self.classes_))}."
                     )
-                soft_targets = np.asarray(soft_targets, dtype=X.dtype)
+                distillation = (np.asarray(soft_targets, dtype=X.dtype), temperature, alpha)
             rng = check_random_state(self.random_state)
             layout, theta = self._start_params(X.shape[1], warm, rng, X.dtype)
             train_idx, val_idx = self._split(y_idx, rng)
@@ -307,7 +306,6 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
                 train_idx,
                 val_idx,
                 warm,
-                soft_targets=soft_targets,
                 distillation=distillation,
             )
             if self.early_stopping_patience is not None and not result["stopped_early"]:
@@ -487,13 +485,17 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         val_idx,
         warm,
         epochs=None,
-        soft_targets=None,
         distillation=None,
     ):
-        """Train, then commit every fitted attribute at once."""
+        """Train, then commit every fitted attribute at once.
+
+        ``epochs`` (partial_fit) trains that many epochs at a constant rate with
+        no early stopping; ``distillation`` is ``(soft_targets, temperature, alpha)``.
+        """
         config = self._config()
+        soft_targets = None
         if distillation is not None:
-            config.temperature, config.alpha = distillation[1], distillation[2]
+            soft_targets, config.temperature, config.alpha = distillation
         partial = epochs is not None
         if partial:
             config.epochs = epochs
