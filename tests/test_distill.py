@@ -13,7 +13,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_predict, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -58,6 +58,8 @@ CHECKED = [
     # fast teachers keep the ~65 checks at a few seconds; the default HGB teacher is tested below
     DistilledFastGRNN(LogisticRegression(), FastGRNNClassifier(epochs=30, random_state=0)),
     DistilledFastGRNN(LinearSVC(), FastGRNNClassifier(hidden_dim=8, epochs=30, random_state=0), temperature=1.0),
+    # out-of-fold soft targets; cv=2 keeps the checks' smallest classes foldable
+    DistilledFastGRNN(LogisticRegression(), FastGRNNClassifier(hidden_dim=8, epochs=30, random_state=0), cv=2),
 ]
 
 
@@ -266,6 +268,106 @@ def test_saved_model_file_is_a_teacher(tmp_path, blobs):
     assert clone(DistilledFastGRNN(str(path))).teacher == str(path)
 
 
+# ------------------------------------------------------- out-of-fold targets
+
+
+class _SpyStudent(FastGRNNClassifier):
+    """Records the soft targets the meta-estimator hands to the student."""
+
+    def _fit(self, X, y, sample_weight=None, **kwargs):
+        self.seen_targets_ = kwargs["distillation"][0]
+        return super()._fit(X, y, sample_weight, **kwargs)
+
+
+@pytest.mark.parametrize("cv", [3, StratifiedKFold(4, shuffle=True, random_state=0)])
+def test_out_of_fold_targets_are_cross_val_predict(blobs, cv):
+    X, y = blobs
+    T = 2.0
+    model = DistilledFastGRNN(LogisticRegression(), _SpyStudent(**SMALL), temperature=T, cv=cv).fit(X, y)
+    folds = StratifiedKFold(cv) if isinstance(cv, int) else cv  # an int is an unshuffled StratifiedKFold
+    p = cross_val_predict(LogisticRegression(), X, y, cv=folds, method="predict_proba")
+    np.testing.assert_allclose(model.student_.seen_targets_, _softmax(np.log(p) / T), rtol=1e-12, atol=1e-15)
+    # and they are not the in-sample targets; teacher_ is still fitted on all rows
+    _, in_sample = soft_targets(model.teacher_, X, T)
+    assert not np.allclose(model.student_.seen_targets_, in_sample)
+    np.testing.assert_allclose(model.teacher_.coef_, LogisticRegression().fit(X, y).coef_)
+
+
+def test_out_of_fold_targets_of_a_decision_function_teacher_and_string_labels(binary):
+    X, y = binary
+    labels = np.array(["no", "yes"], dtype=object)[y]
+    model = DistilledFastGRNN(LinearSVC(), _SpyStudent(**SMALL), temperature=1.0, cv=3).fit(X, labels)
+    d = cross_val_predict(LinearSVC(), X, y, cv=StratifiedKFold(3), method="decision_function")
+    np.testing.assert_allclose(model.student_.seen_targets_[:, 1], 1 / (1 + np.exp(-d)))
+    assert model.classes_.tolist() == ["no", "yes"]
+
+
+def test_out_of_fold_targets_with_sample_weight_and_transfer_set(binary):
+    X, y = binary
+    w = np.where(y == 1, 4.0, 1.0)
+    model = DistilledFastGRNN(LogisticRegression(), _SpyStudent(**SMALL), temperature=1.0, cv=3)
+    model.fit(X[:150], y[:150], sample_weight=w[:150], X_unlabeled=X[150:])
+    p = cross_val_predict(
+        LogisticRegression(), X[:150], y[:150], cv=StratifiedKFold(3), method="predict_proba",
+        params={"sample_weight": w[:150]},
+    )  # fmt: skip
+    np.testing.assert_allclose(model.student_.seen_targets_[:150], p, rtol=1e-10)
+    # the unlabelled rows are scored by teacher_, fitted on all labelled rows
+    np.testing.assert_allclose(model.student_.seen_targets_[150:], model.teacher_.predict_proba(X[150:]), rtol=1e-10)
+    np.testing.assert_allclose(
+        model.teacher_.coef_, LogisticRegression().fit(X[:150], y[:150], sample_weight=w[:150]).coef_
+    )
+
+
+def test_shuffling_splitter_without_random_state_runs(blobs):
+    X, y = blobs
+    model = DistilledFastGRNN(LogisticRegression(), _student(), cv=StratifiedKFold(3, shuffle=True)).fit(X, y)
+    assert model.score(X, y) > 0.5
+
+
+def test_frozen_and_loaded_teachers_ignore_cv(tmp_path, blobs):
+    X, y = blobs
+    teacher = _FitOnce().fit(X, y)  # a frozen teacher is never refitted, not even per fold
+    for given in (FrozenEstimator(teacher), None):
+        if given is None:
+            path = tmp_path / "teacher.safetensors"
+            skfastgrnn.save(FastGRNNClassifier(hidden_dim=8, epochs=5, random_state=0).fit(X, y), path)
+            given = path
+        plain = DistilledFastGRNN(given, _SpyStudent(**SMALL)).fit(X, y)
+        with_cv = DistilledFastGRNN(given, _SpyStudent(**SMALL), cv=5).fit(X, y)
+        np.testing.assert_array_equal(with_cv.student_.seen_targets_, plain.student_.seen_targets_)
+        np.testing.assert_array_equal(with_cv.student_._theta, plain.student_._theta)
+        # cv is not even checked: a class of 2 rows cannot fill 5 folds, and nothing complains
+        rows = np.r_[np.flatnonzero(y != 2), np.flatnonzero(y == 2)[:2]]
+        DistilledFastGRNN(given, _student(), cv=5).fit(X[rows], y[rows])
+
+
+def test_too_few_rows_in_a_class_for_the_folds(blobs):
+    X, y = blobs
+    y = y.copy()
+    y[np.flatnonzero(y == 2)[3:]] = 0  # class 2 keeps 3 rows
+    with pytest.raises(ValueError, match=r"class 2 has only 3 row\(s\), fewer than the 5 folds.*cv=3 or less"):
+        DistilledFastGRNN(LogisticRegression(), _student(), cv=5).fit(X, y)
+    y[np.flatnonzero(y == 2)[1:]] = 0  # a single row: no cv can fold it
+    with pytest.raises(ValueError, match=r"class 2 has only 1 row\(s\).*pass cv=None"):
+        DistilledFastGRNN(LogisticRegression(), _student(), cv=2).fit(X, y)
+    DistilledFastGRNN(LogisticRegression(), _student()).fit(X, y)  # in-sample targets still work
+
+
+class _NeverFit(LogisticRegression):
+    def fit(self, X, y, sample_weight=None):
+        raise AssertionError("a teacher was fitted before cv was checked")
+
+
+def test_unfoldable_cv_fails_before_any_teacher_fit(blobs):
+    X, y = blobs
+    order = np.argsort(y, kind="stable")  # unshuffled KFold on sorted y: a fold's training rows miss a class
+    with pytest.raises(ValueError, match=r"fold 0 of cv=KFold.*no row of class\(es\) \[0\].*stratified"):
+        DistilledFastGRNN(_NeverFit(), _student(), cv=KFold(3)).fit(X[order], y[order])
+    with pytest.raises(ValueError, match="fewer than the 5 folds"):
+        DistilledFastGRNN(_NeverFit(), _student(), cv=5).fit(X[:12], np.repeat([0, 1], [8, 4]))
+
+
 # ------------------------------------------------------------- transfer set
 
 
@@ -313,6 +415,8 @@ class _NoScores(ClassifierMixin, BaseEstimator):
         ({"alpha": 1.5}, "alpha"),
         ({"alpha": -0.1}, "alpha"),
         ({"student": LogisticRegression()}, "student"),
+        ({"cv": 1}, "cv"),
+        ({"cv": "five"}, "cv"),
     ],
 )
 def test_bad_parameters_raise_clear_errors_and_keep_the_fit(blobs, params, match):
