@@ -47,7 +47,7 @@ timestep).
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_distillation.py                    # 10 seeds, 2 processes, about 5 minutes
+    python benchmarks/bench_distillation.py                    # 10 seeds, 2 processes, about 4 minutes
     python benchmarks/bench_distillation.py --seeds 5 --jobs 1
     python benchmarks/bench_distillation.py --quick            # 2 seeds, digits only
     python benchmarks/bench_distillation.py --markdown out.md  # also write the table
