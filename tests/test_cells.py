@@ -193,3 +193,35 @@ def test_distillation_loss_formula():
     assert loss == pytest.approx(expected)
     # alpha = 0 is the plain cross-entropy
     assert _cells.distillation_loss(logits, y, w, q, T, 0.0)[0] == pytest.approx(cross_entropy(logits, y, w)[0])
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # hypothesis is in the test extra; keep the module importable without it
+    given = None
+
+if given is not None:
+
+    @settings(max_examples=25, deadline=None, derandomize=True)
+    @given(
+        cell=st.sampled_from(sorted(_cells.CELLS)),
+        D=st.integers(1, 4),
+        H=st.integers(1, 5),
+        B=st.integers(1, 4),
+        T=st.integers(1, 4),
+        K=st.integers(2, 4),
+        rank=st.sampled_from([None, 1, 2]),
+        u_rank=st.sampled_from([None, 1, 2]),
+        seed=st.integers(0, 2**16),
+    )
+    def test_gradients_for_any_shape(cell, D, H, B, T, K, rank, u_rank, seed):
+        # shapes the parametrized tests do not reach: one feature, one hidden
+        # unit, one row, ranks at and above the matrix sizes
+        rng = np.random.RandomState(seed)
+        layout = Layout(D, H, K, cell, rank=rank, u_rank=u_rank)
+        theta = layout.init(rng) + 0.1 * rng.standard_normal(layout.size)
+        X = rng.standard_normal((T, B, D))
+        y = rng.randint(K, size=B)
+        w = rng.uniform(0.5, 2.0, size=B)
+        _assert_grad_matches(layout, theta, X, y, w, "sigmoid", "tanh", l2=1e-3)
