@@ -547,13 +547,19 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return self._layout.views(self._theta)
 
-    def _logits(self, X):
+    def _logits(self, X, reduce=None):
         check_is_fitted(self)
         X = self._flatten_3d(X, fitting=False)
         if not self._is_clean_array(X):
             X = validate_data(self, X, reset=False, dtype=self._theta.dtype)
         return predict_logits(
-            self._layout, self._theta, X, self.n_timesteps_, self.gate_nonlinearity_, self.update_nonlinearity_
+            self._layout,
+            self._theta,
+            X,
+            self.n_timesteps_,
+            self.gate_nonlinearity_,
+            self.update_nonlinearity_,
+            reduce=reduce,
         )
 
     def _is_clean_array(self, X):
@@ -604,8 +610,9 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Most probable class of each row."""
-        logits = self._logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
+        # the argmax of each chunk: no n x classes array is kept
+        best = self._logits(X, reduce=_argmax_rows)
+        return self.classes_[best]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -619,6 +626,10 @@ def _check_classes(classes, y):
     if len(unseen):
         raise ValueError(f"y has labels {unseen!r} that are not in classes={classes!r}.")
     return classes
+
+
+def _argmax_rows(logits):
+    return np.argmax(logits, axis=1)
 
 
 def _stderr_line(line):

@@ -84,19 +84,30 @@ def batch_loss_and_grad(layout, theta, views, grad, grad_views, X_tm, y, weight,
     return loss, penalty, n_correct
 
 
-def predict_logits(layout, theta, X, n_timesteps, gate, update, rows=None):
-    """Logits for the rows of X (all, or the indices ``rows``), in bounded chunks."""
+def predict_logits(layout, theta, X, n_timesteps, gate, update, rows=None, reduce=None):
+    """Logits for the rows of X (all, or the indices ``rows``), in bounded chunks.
+
+    ``reduce``, when given, maps each chunk's logits ``(rows, classes)`` to one
+    value per row (e.g. the argmax) and only that is kept: predict then needs
+    no n x classes array.
+    """
     views = layout.views(theta)
     n = X.shape[0] if rows is None else len(rows)
     chunk = max(1, _CHUNK_ELEMENTS // (n_timesteps * layout.hidden_dim * layout.cell.n_blocks))
+
+    def run(X_part):
+        logits = forward(layout, views, time_major(X_part, n_timesteps), gate, update)[0]
+        return logits if reduce is None else reduce(logits)
+
     if n <= chunk:
-        X_part = X if rows is None else X[rows]
-        return forward(layout, views, time_major(X_part, n_timesteps), gate, update)[0]
-    out = np.empty((n, layout.n_outputs), dtype=theta.dtype)
+        return run(X if rows is None else X[rows])
+    out = None
     for start in range(0, n, chunk):
         part = slice(start, start + chunk)
-        X_part = X[part] if rows is None else X[rows[part]]
-        out[part] = forward(layout, views, time_major(X_part, n_timesteps), gate, update)[0]
+        result = run(X[part] if rows is None else X[rows[part]])
+        if out is None:
+            out = np.empty((n, *result.shape[1:]), dtype=result.dtype)
+        out[part] = result
     return out
 
 
