@@ -19,6 +19,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from _blocks import replace_block
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -73,11 +74,8 @@ def numbers_block(model, test_accuracy):
 
 
 def render(text, block):
-    before, found, rest = text.partition(START)
-    _, found_end, after = rest.partition(END)
-    if not (found and found_end):
-        raise ValueError(f"{GUIDE} has no {START} ... {END} block")
-    return f"{before}{START}\n{block}\n{END}{after}"
+    """``text`` with the block between the markers replaced by ``block``."""
+    return replace_block(text, START, END, block, GUIDE)
 
 
 def draw(model, path):
