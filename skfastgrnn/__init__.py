@@ -6,6 +6,7 @@ from ._export import export_c, to_onnx
 from ._persist import ModelFileError, load, save
 from ._plot import plot_history
 from ._registry import ModelRegistry
+from ._scaler import SequenceScaler
 from ._train import TrainingDivergedError
 
 __version__ = "0.1.0"
@@ -15,6 +16,7 @@ __all__ = [
     "FastGRNNClassifier",
     "ModelFileError",
     "ModelRegistry",
+    "SequenceScaler",
     "TrainingDivergedError",
     "__version__",
     "export_c",

@@ -143,7 +143,62 @@ def _logistic(v):
 # ---------------------------------------------------------------------------
 # Cells. Each cell works on the input projection P (T, B, G*H), already
 # computed for all timesteps, and the full recurrent matrix U (H, H).
-# forward returns (H_last, cache); backward returns (dP, dU, {name: grad}).
+# forward returns (Hs, cache), Hs of shape (T + 1, B, H) holding h_0 .. h_T;
+# backward(final, U, cache) takes a FinalStateGradient (the loss gradient with
+# respect to each sequence's final state) and returns (dP, dU, {name: grad}).
+
+
+class FinalStateGradient:
+    """Where the loss gradient enters the recurrence, for sequences of any length.
+
+    A sequence of length ``L`` ends in ``h_L``; NaN padding after its end
+    leaves the state unchanged (a masked update), so its output is ``h_L`` and
+    the steps after ``L`` get no gradient. Running every row of a batch for
+    ``T`` steps and reading row ``i``'s output at ``h_{L_i}`` is exactly that.
+    Backward starts from the rows that end at ``T`` and adds the others' final
+    gradient when the backward sweep reaches their last step.
+
+    Parameters
+    ----------
+    dh : ndarray of shape (B, H)
+        d(loss) / d(final state) of each row.
+    lengths : ndarray of int of shape (B,) or None
+        Steps of each row (None: all ``T``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = FinalStateGradient(np.ones((2, 1)), np.array([1, 2]))
+    >>> g.start(2).ravel().tolist()
+    [0.0, 1.0]
+    """
+
+    def __init__(self, dh, lengths=None):
+        self.dh = dh
+        self.lengths = lengths
+
+    def start(self, T):
+        """Gradient with respect to ``h_T``: a fresh array the caller may overwrite."""
+        if self.lengths is None:
+            return self.dh
+        dh = np.zeros_like(self.dh)
+        rows = self.lengths == T
+        dh[rows] = self.dh[rows]
+        return dh
+
+    def add(self, t, dh):
+        """Add the final gradient of the rows of length ``t`` to ``dh`` (d loss / d h_t), in place."""
+        if self.lengths is not None:
+            rows = self.lengths == t
+            if rows.any():
+                dh[rows] += self.dh[rows]
+
+
+def final_states(Hs, lengths):
+    """Each row's state after its last observed step: ``h_T``, or ``h_{L_i}`` for lengths ``L``."""
+    if lengths is None:
+        return Hs[-1]
+    return Hs[lengths, np.arange(Hs.shape[1])]
 
 
 class FastGRNNCell:
@@ -197,12 +252,13 @@ class FastGRNNCell:
             h = np.multiply(M[t], Z[t], out=Hs[t + 1])
             h += scale * C[t]
         cache = (Hs, Z, C, M, zeta, nu, d_gate, d_update)
-        return Hs[T], cache
+        return Hs, cache
 
     @staticmethod
-    def backward(dh, U, cache):
+    def backward(final, U, cache):
         Hs, Z, C, M, zeta, nu, d_gate, d_update = cache
         T = Z.shape[0]
+        dh = final.start(T)
         # everything that does not depend on dh, for all steps at once
         dz_dpre = M * d_gate(Z)  # dh_t/dz_t * gate'
         dc_dpre = (zeta + nu - zeta * Z) * d_update(C)  # dh_t/dc_t * update'
@@ -216,6 +272,7 @@ class FastGRNNCell:
             if t:
                 dh = dh * Z[t]
                 dh += dA[t] @ Ut
+                final.add(t, dh)
         dU = _hprev_product(Hs, dA)
         dHC = dHs * C
         dnu = dHC.sum()
@@ -262,12 +319,13 @@ class FastRNNCell:
             h = beta * Hs[t]
             h += alpha * C[t]
             Hs[t + 1] = h
-        return Hs[T], (Hs, C, alpha, beta, d_update)
+        return Hs, (Hs, C, alpha, beta, d_update)
 
     @staticmethod
-    def backward(dh, U, cache):
+    def backward(final, U, cache):
         Hs, C, alpha, beta, d_update = cache
         T = C.shape[0]
+        dh = final.start(T)
         S = alpha * d_update(C)
         dHs = np.empty_like(C)
         dA = np.empty_like(C)
@@ -278,6 +336,7 @@ class FastRNNCell:
             if t:
                 dh = dh * beta
                 dh += dA[t] @ Ut
+                final.add(t, dh)
         dU = _hprev_product(Hs, dA)
         grads = {
             "b": _sum_rows(dA),
@@ -329,12 +388,13 @@ class GuideCell:
             h *= Ug[t]
             h += C[t]
             Hs[t + 1] = h
-        return Hs[T], (Hs, R, Ug, C, RH, d_gate, d_update)
+        return Hs, (Hs, R, Ug, C, RH, d_gate, d_update)
 
     @staticmethod
-    def backward(dh, U, cache):
+    def backward(final, U, cache):
         Hs, R, Ug, C, RH, d_gate, d_update = cache
         T, B, H = C.shape
+        dh = final.start(T)
         Sc = GUIDE_ZETA * (1.0 - Ug) * d_update(C)  # dh_t / d(pre-zeta candidate)
         dHs = np.empty_like(C)
         dAc = np.empty_like(C)  # gradient of x W_c + (r h) U + b_c
@@ -347,6 +407,7 @@ class GuideCell:
                 np.matmul(dAc[t], Ut, out=dRH[t])
                 dh = dh * Ug[t]
                 dh += dRH[t] * R[t]
+                final.add(t, dh)
             else:
                 dRH[0] = 0.0  # h_0 = 0: nothing flows into r_0
         dR = dRH * Hs[:-1]
@@ -465,7 +526,7 @@ def _full(views, a, b, full):
     return views[full] if full in views else views[a] @ views[b]
 
 
-def forward(layout, views, X, gate, update):
+def forward(layout, views, X, gate, update, lengths=None):
     """Logits and a cache for :func:`backward`.
 
     Parameters
@@ -477,28 +538,33 @@ def forward(layout, views, X, gate, update):
     X : ndarray of shape (T, B, D), time-major.
     gate, update : str
         Keys of :data:`NONLINEARITIES`.
+    lengths : ndarray of int of shape (B,) or None
+        Observed steps of each sequence (None: all ``T``); the steps after a
+        sequence's end must hold finite values (e.g. zeros) and do not change
+        its output (see :class:`FinalStateGradient`).
     """
     T, B, D = X.shape
     W = _full(views, "W1", "W2", "W")
     U = _full(views, "U1", "U2", "U")
     P = (X.reshape(T * B, D) @ W).reshape(T, B, W.shape[1])
-    h, cell_cache = layout.cell.forward(P, U, views, gate, update)
+    Hs, cell_cache = layout.cell.forward(P, U, views, gate, update)
+    h = final_states(Hs, lengths)
     # logits are stored class-major, (K, B), and returned as a (B, K) view:
     # reductions over the few classes of each row then run along memory rows,
     # which numpy does several times faster for small K
     logits_t = views["W_out"].T @ h.T
     logits_t += views["b_out"][:, None]
-    return logits_t.T, (X, U, h, cell_cache)
+    return logits_t.T, (X, U, h, lengths, cell_cache)
 
 
 def backward(layout, views, grad_views, cache, dlogits):
     """Write d(loss)/d(parameters) into ``grad_views`` given d(loss)/d(logits)."""
-    X, U, h, cell_cache = cache
+    X, U, h, lengths, cell_cache = cache
     T, B, D = X.shape
     np.matmul(h.T, dlogits, out=grad_views["W_out"])
     grad_views["b_out"][...] = _sum_rows(dlogits)
     dh = dlogits @ views["W_out"].T
-    dP, dU, cell_grads = layout.cell.backward(dh, U, cell_cache)
+    dP, dU, cell_grads = layout.cell.backward(FinalStateGradient(dh, lengths), U, cell_cache)
     for name, g in cell_grads.items():
         grad_views[name][...] = g
     # all timesteps' input gradients in one product

@@ -16,11 +16,12 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, check_X_y, validate_data
 
 from ._cells import CELLS, NONLINEARITIES, Layout, log_softmax, softmax
 from ._deploy import DeploymentMixin
 from ._optim import adam_state
+from ._sequences import as_steps, step_padding
 from ._train import TrainingConfig, predict_logits, train
 
 #: parameters that fix the shape of the network: warm_start cannot change them
@@ -283,7 +284,9 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         """
         warm = self.warm_start and self.__sklearn_is_fitted__()
         with _restore_on_error(self):
-            X, y_idx, weight = self._validate_training_data(X, y, sample_weight, first_call=not warm, classes=classes)
+            X, y_idx, weight, n_steps = self._validate_training_data(
+                X, y, sample_weight, first_call=not warm, classes=classes
+            )
             if distillation is not None:
                 soft_targets, temperature, alpha = distillation
                 if soft_targets.shape != (X.shape[0], len(self.classes_)):
@@ -298,7 +301,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             result = self._run(
                 layout,
                 theta,
-                X,
+                (X, n_steps),
                 y_idx,
                 weight,
                 optimizer,
@@ -343,7 +346,9 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         with _restore_on_error(self):
             if first and classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
-            X, y_idx, weight = self._validate_training_data(X, y, sample_weight, first_call=first, classes=classes)
+            X, y_idx, weight, n_steps = self._validate_training_data(
+                X, y, sample_weight, first_call=first, classes=classes
+            )
             rng = check_random_state(self.random_state)
             if first:
                 layout, theta = self._start_params(X.shape[1], False, rng, X.dtype)
@@ -354,15 +359,18 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
                 # a different shuffle every call, still reproducible
                 rng = np.random.RandomState(rng.randint(2**31 - 1) ^ self.n_iter_)
             rows = np.arange(X.shape[0])
-            self._run(layout, theta, X, y_idx, weight, optimizer, rng, rows, None, warm=not first, epochs=1)
+            self._run(layout, theta, (X, n_steps), y_idx, weight, optimizer, rng, rows, None, warm=not first, epochs=1)
         return self
 
     def _validate_training_data(self, X, y, sample_weight, first_call, classes=None):
-        X = self._flatten_3d(X, fitting=first_call)
+        X, n_steps = self._as_rows(X, fitting=first_call)
         # float32 input trains in float32 (faster, like torch); anything else in
         # float64. A fitted model keeps its dtype.
         dtype = [np.float64, np.float32] if first_call else self._theta.dtype
-        X, y = validate_data(self, X, y, reset=first_call, dtype=dtype)
+        if first_call or n_steps == self.n_timesteps_:
+            X, y = validate_data(self, X, y, reset=first_call, dtype=dtype, ensure_all_finite="allow-nan")
+        else:  # sequences of another length than the first fit's: any length is fine for the cell
+            X, y = check_X_y(X, y, dtype=dtype, ensure_all_finite="allow-nan")
         check_classification_targets(y)
         if first_call:
             if X.shape[1] % self.n_timesteps_ != 0:
@@ -387,19 +395,27 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
                     f"y has labels {unseen!r} the model was not trained with ({self.classes_!r}); "
                     "fit a new model (warm_start=False) to add classes."
                 )
+        _check_padding(X, n_steps)
         y_idx = np.searchsorted(self.classes_, y)
         weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
         if not weight.sum() > 0:
             raise ValueError("sample_weight must contain at least one positive weight; all weights are zero.")
-        return X, y_idx, weight
+        return X, y_idx, weight, n_steps
 
-    def _flatten_3d(self, X, fitting):
-        """Accept (n, T, D) arrays: flatten to (n, T * D) and take T from them."""
-        ndim = getattr(X, "ndim", None)
+    def _as_rows(self, X, fitting):
+        """Any accepted layout as 2-D rows ``[x_1, ..., x_T]``, and the T of this input.
+
+        3-D arrays ``(n, T, D)`` are flattened; a list of ``(T_i, D)`` arrays is
+        padded with NaN after each end first. At fit, T comes from 3-D input
+        (``n_timesteps`` must then be 1 or agree); afterwards 3-D input and
+        lists may have any number of steps (the cell reads any length), but
+        the same D.
+        """
         if fitting:
             self.n_timesteps_ = self.n_timesteps
-        if ndim != 3:
-            return X
+        X = as_steps(X)
+        if getattr(X, "ndim", None) != 3:
+            return X, self.n_timesteps_
         n, T, D = X.shape
         if fitting:
             if self.n_timesteps not in (1, T):
@@ -407,10 +423,22 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
                     f"X is 3-D with {T} timesteps but n_timesteps={self.n_timesteps}; "
                     "leave n_timesteps=1 for 3-D input or make them agree."
                 )
+            if T < D:
+                warnings.warn(
+                    f"X has shape {X.shape}, read as (n_samples, n_timesteps, n_features): {T} timestep(s) of {D} "
+                    "features. aeon and sktime give (n_samples, n_channels, n_timesteps): if that is your layout, "
+                    "use skfastgrnn.SequenceScaler(channels_first=True) before the classifier, or "
+                    "np.swapaxes(X, 1, 2).",
+                    UserWarning,
+                    stacklevel=4,
+                )
             self.n_timesteps_ = T
-        elif T != self.n_timesteps_:
-            raise ValueError(f"X has {T} timesteps, the model was fitted with {self.n_timesteps_}.")
-        return np.reshape(X, (n, T * D))
+        elif D != self.n_step_features_:
+            raise ValueError(
+                f"X has {D} features per timestep (shape {X.shape}, read as (n_samples, n_timesteps, n_features)); "
+                f"the model was fitted with {self.n_step_features_}."
+            )
+        return np.reshape(X, (n, T * D)), T
 
     def _start_params(self, n_features, warm, rng, dtype=np.float64):
         if warm:
@@ -476,7 +504,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         self,
         layout,
         theta,
-        X,
+        data,
         y_idx,
         weight,
         optimizer,
@@ -489,10 +517,14 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
     ):
         """Train, then commit every fitted attribute at once.
 
-        ``epochs`` (partial_fit) trains that many epochs at a constant rate with
-        no early stopping; ``distillation`` is ``(soft_targets, temperature, alpha)``.
+        ``data`` is ``(rows, n_timesteps)``: validated 2-D rows, possibly NaN
+        padded, and the number of steps they hold. ``epochs`` (partial_fit)
+        trains that many epochs at a constant rate with no early stopping;
+        ``distillation`` is ``(soft_targets, temperature, alpha)``.
         """
+        X, n_steps = data
         config = self._config()
+        config.padded = _has_padding(X)
         soft_targets = None
         if distillation is not None:
             soft_targets, config.temperature, config.alpha = distillation
@@ -511,7 +543,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             X,
             y_idx,
             weight,
-            self.n_timesteps_,
+            n_steps,
             config,
             optimizer,
             rng,
@@ -549,21 +581,28 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
 
     def _logits(self, X, reduce=None):
         check_is_fitted(self)
-        X = self._flatten_3d(X, fitting=False)
-        if not self._is_clean_array(X):
-            X = validate_data(self, X, reset=False, dtype=self._theta.dtype)
+        X, n_steps = self._as_rows(X, fitting=False)
+        padded = False
+        if not self._is_clean_array(X, n_steps):
+            if n_steps == self.n_timesteps_:
+                X = validate_data(self, X, reset=False, dtype=self._theta.dtype, ensure_all_finite="allow-nan")
+            else:  # 3-D input of another length: D was checked by _as_rows
+                X = check_array(X, dtype=self._theta.dtype, ensure_all_finite="allow-nan")
+            _check_padding(X, n_steps)
+            padded = _has_padding(X)
         return predict_logits(
             self._layout,
             self._theta,
             X,
-            self.n_timesteps_,
+            n_steps,
             self.gate_nonlinearity_,
             self.update_nonlinearity_,
             reduce=reduce,
+            padded=padded,
         )
 
-    def _is_clean_array(self, X):
-        """True for an ndarray that validate_data would pass through unchanged.
+    def _is_clean_array(self, X, n_steps):
+        """True for a finite ndarray that validate_data would pass through unchanged.
 
         Prediction on a few rows is dominated by scikit-learn's generic input
         checks (about 60 us); this cheap test lets clean input skip them, and
@@ -575,7 +614,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             and X.dtype == self._theta.dtype
             and X.ndim == 2
             and X.shape[0] > 0
-            and X.shape[1] == self.n_features_in_
+            and X.shape[1] == n_steps * self.n_step_features_
             and not hasattr(self, "feature_names_in_")
             # NaN or inf anywhere makes the sum non-finite (so does an overflowing
             # sum of huge values, which then just takes the slow path); unlike
@@ -616,6 +655,8 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # NaN is accepted only as padding after a sequence's end (whole steps),
+        # not as a missing value anywhere: for scikit-learn that is "no NaN"
         tags.input_tags.allow_nan = False
         return tags
 
@@ -626,6 +667,17 @@ def _check_classes(classes, y):
     if len(unseen):
         raise ValueError(f"y has labels {unseen!r} that are not in classes={classes!r}.")
     return classes
+
+
+def _has_padding(X):
+    """True when validated rows hold NaN padding (one pass, no X-sized mask)."""
+    return not bool(np.isfinite(X.sum()))
+
+
+def _check_padding(X, n_steps):
+    """Validate the NaN padding of 2-D rows of ``n_steps`` steps (a clear ValueError, else nothing)."""
+    if _has_padding(X):
+        step_padding(X.reshape(X.shape[0], n_steps, -1))
 
 
 def _argmax_rows(logits):

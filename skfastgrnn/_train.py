@@ -17,6 +17,7 @@ import numpy as np
 from ._cells import backward, cross_entropy, distillation_loss, forward, log_softmax
 from ._compress import keep_mask
 from ._optim import adam_step, add_l2, clip_gradient
+from ._sequences import batch_lengths
 
 #: rows x timesteps x hidden units of one evaluation chunk (2 MB per array in float64)
 _CHUNK_ELEMENTS = 2**18
@@ -53,6 +54,8 @@ class TrainingConfig:
     #: knowledge distillation (used when soft targets are given to train)
     temperature: float = 3.0
     alpha: float = 0.7
+    #: the rows may end in NaN padding (variable-length sequences, validated)
+    padded: bool = False
 
 
 def time_major(X, n_timesteps):
@@ -63,18 +66,41 @@ def time_major(X, n_timesteps):
     return np.ascontiguousarray(X.reshape(B, n_timesteps, -1).transpose(1, 0, 2))
 
 
-def batch_loss_and_grad(layout, theta, views, grad, grad_views, X_tm, y, weight, gate, update, l2_mask, distill=None):
+def batch_sequences(X_rows, n_timesteps, padded):
+    """A batch of rows as ``(X_tm, lengths)`` for :func:`~skfastgrnn._cells.forward`.
+
+    With ``padded``, the NaN padding is replaced by zeros (in a copy: ``X_rows``
+    is never written), the steps after the batch's longest sequence are
+    dropped, and ``lengths`` gives each row's observed steps (None when all
+    are full length).
+    """
+    X_tm = time_major(X_rows, n_timesteps)
+    if not padded:
+        return X_tm, None
+    if np.may_share_memory(X_tm, X_rows):  # T = 1: a view of the caller's rows
+        X_tm = X_tm.copy()
+    lengths = batch_lengths(X_tm)
+    if lengths is None:
+        return X_tm, None
+    longest = int(lengths.max())
+    return X_tm[:longest], lengths
+
+
+def batch_loss_and_grad(
+    layout, theta, views, grad, grad_views, X_tm, y, weight, gate, update, l2_mask, distill=None, lengths=None
+):
     """Loss of one batch and its gradient (written into ``grad``).
 
     ``views`` and ``grad_views`` are ``layout.views`` of ``theta`` and ``grad``,
     made once per epoch rather than per batch. ``distill``, when given, is
     ``(soft_targets, temperature, alpha)`` for the batch's rows: the loss is
-    then :func:`~skfastgrnn._cells.distillation_loss`.
+    then :func:`~skfastgrnn._cells.distillation_loss`. ``lengths`` are the
+    rows' observed steps (None: all).
 
     Returns ``(data_loss, l2_penalty, n_correct)``; ``grad`` is the gradient of
     their sum.
     """
-    logits, cache = forward(layout, views, X_tm, gate, update)
+    logits, cache = forward(layout, views, X_tm, gate, update, lengths)
     if distill is None:
         loss, dlogits, n_correct = cross_entropy(logits, y, weight)
     else:
@@ -84,19 +110,21 @@ def batch_loss_and_grad(layout, theta, views, grad, grad_views, X_tm, y, weight,
     return loss, penalty, n_correct
 
 
-def predict_logits(layout, theta, X, n_timesteps, gate, update, rows=None, reduce=None):
+def predict_logits(layout, theta, X, n_timesteps, gate, update, rows=None, reduce=None, padded=False):
     """Logits for the rows of X (all, or the indices ``rows``), in bounded chunks.
 
     ``reduce``, when given, maps each chunk's logits ``(rows, classes)`` to one
     value per row (e.g. the argmax) and only that is kept: predict then needs
-    no n x classes array.
+    no n x classes array. ``padded``: the rows may end in (validated) NaN
+    padding.
     """
     views = layout.views(theta)
     n = X.shape[0] if rows is None else len(rows)
     chunk = max(1, _CHUNK_ELEMENTS // (n_timesteps * layout.hidden_dim * layout.cell.n_blocks))
 
     def run(X_part):
-        logits = forward(layout, views, time_major(X_part, n_timesteps), gate, update)[0]
+        X_tm, lengths = batch_sequences(X_part, n_timesteps, padded)
+        logits = forward(layout, views, X_tm, gate, update, lengths)[0]
         return logits if reduce is None else reduce(logits)
 
     if n <= chunk:
@@ -113,7 +141,7 @@ def predict_logits(layout, theta, X, n_timesteps, gate, update, rows=None, reduc
 
 def evaluate(layout, theta, X, y, weight, n_timesteps, config, rows):
     """Weighted mean cross-entropy and weighted accuracy on the given rows."""
-    logits = predict_logits(layout, theta, X, n_timesteps, config.gate, config.update, rows)
+    logits = predict_logits(layout, theta, X, n_timesteps, config.gate, config.update, rows, padded=config.padded)
     y, weight = y[rows], weight[rows]
     logp = log_softmax(logits)
     total = weight.sum()
@@ -165,10 +193,22 @@ def run_epoch(
         w_total = wb.sum()
         if w_total <= 0:  # nothing to learn from a batch of zero weights
             continue
-        X_tm = time_major(X.take(idx, axis=0), n_timesteps)
+        X_tm, lengths = batch_sequences(X.take(idx, axis=0), n_timesteps, config.padded)
         distill = None if soft_targets is None else (soft_targets[idx], config.temperature, config.alpha)
         loss, _, n_correct = batch_loss_and_grad(
-            layout, theta, views, grad, grad_views, X_tm, y[idx], wb, config.gate, config.update, l2_mask, distill
+            layout,
+            theta,
+            views,
+            grad,
+            grad_views,
+            X_tm,
+            y[idx],
+            wb,
+            config.gate,
+            config.update,
+            l2_mask,
+            distill,
+            lengths,
         )
         if not math.isfinite(loss):
             raise TrainingDivergedError("the training loss became non-finite")

@@ -167,7 +167,15 @@ def _diverged(monkeypatch):
 TROUBLES = {
     "ran out before early stopping": lambda tp, mp: lambda: _clf().fit(*_data()),
     "TrainingDivergedError: Training diverged in epoch": lambda tp, mp: _diverged(mp),
-    "ValueError: Input X contains NaN": lambda tp, mp: lambda: _clf().fit(np.full((10, 2), np.nan), np.ones(10)),
+    "ValueError: X contains NaN inside a step": lambda tp, mp: (
+        lambda: _clf().fit(np.where(np.eye(10, 2) > 0, np.nan, 1.0), np.arange(10) % 2)
+    ),
+    "ValueError: sample 0 of X has observed steps after a NaN (padding) step": lambda tp, mp: (
+        lambda: _clf(n_timesteps=2).fit(np.array([[np.nan, np.nan, 1.0, 1.0]] * 4), np.arange(4) % 2)
+    ),
+    "UserWarning: X has shape (4, 1, 6), read as (n_samples, n_timesteps, n_features)": lambda tp, mp: (
+        lambda: _clf().fit(np.ones((4, 1, 6)), np.arange(4) % 2)
+    ),
     "leaves too few rows for a stratified validation set": lambda tp, mp: lambda: _clf().fit(*_data(n=6)),
     "which cannot be split into n_timesteps=": lambda tp, mp: lambda: _clf(n_timesteps=3).fit(*_data()),
     "ValueError: warm_start=True cannot change": lambda tp, mp: _warm_start_change(),

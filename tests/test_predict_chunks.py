@@ -31,9 +31,9 @@ class _ForwardSpy:
         self._forward = _train.forward
         monkeypatch.setattr(_train, "forward", self)
 
-    def __call__(self, layout, views, X_tm, gate, update):
+    def __call__(self, layout, views, X_tm, gate, update, lengths=None):
         self.batches.append(X_tm.shape[1])
-        return self._forward(layout, views, X_tm, gate, update)
+        return self._forward(layout, views, X_tm, gate, update, lengths)
 
 
 def _outputs(model, X):
