@@ -3,22 +3,30 @@
 Both exporters read the same description of the network (:class:`_Network`):
 the classifier's parameters exactly as it computes with them (the dequantized
 int8 values for a quantized model, with the int8 tensors and their scales
-alongside), the StandardScaler steps of a Pipeline folded into one affine map,
-and the cell's scalars after their sigmoid.
+alongside), the StandardScaler and SequenceScaler steps of a Pipeline folded
+into one affine map, and the cell's scalars after their sigmoid.
+
+Both read one row ``[x_1 .. x_T]`` of ``T * D`` floats and accept sequences
+shorter than ``T``: NaN after a sequence's end is padding, and the first step
+whose first value is NaN ends the sequence. The state then stays as it is (the
+masked update of :class:`~skfastgrnn._cells.FinalStateGradient`), so the
+output is the Python model's for the NaN-padded row.
 
 C (:func:`export_c`)
 --------------------
 ``<name>.h`` declares the API and ``<name>.c`` holds the weights as ``static
 const`` arrays and the forward pass; no dynamic memory, no global mutable
-state (the functions are reentrant), only ``<math.h>`` (``tanhf``, ``expf``)
-and ``<stdint.h>``. Each weight matrix is stored transposed, one row per
-output, so every output is a dot product over contiguous memory, either dense
-or CSR-like (row pointers, column indices, non-zero values), and in float32 or
-int8 with one float scale (``y_j = scale * sum_i q_ji x_i``: the int8 values
-are converted on the fly and the scale applied once per output). The
-StandardScaler is applied in C as ``(x - mean) / scale`` per input column
-rather than folded into W: its statistics differ per timestep, so folding
-would need T copies of W, and would break the int8 weights' exactness.
+state (the functions are reentrant), only ``<math.h>`` (``tanhf``, ``expf``,
+the ``isnan`` macro) and ``<stdint.h>``. Each weight matrix is stored
+transposed, one row per output, so every output is a dot product over
+contiguous memory, either dense or CSR-like (row pointers, column indices,
+non-zero values), and in float32 or int8 with one float scale (``y_j = scale *
+sum_i q_ji x_i``: the int8 values are converted on the fly and the scale
+applied once per output). The scaler is applied in C as ``(x - mean) / scale``
+rather than folded into W (a StandardScaler's statistics differ per timestep,
+so folding would need T copies of W, and would break the int8 weights'
+exactness): with ``D`` values each when they are the same at every step (a
+SequenceScaler), else one per input column (``T * D``).
 
 Dead weights are not exported: with one timestep ``h_0 = 0`` makes the
 recurrent matrix (and the guide cell's reset gate) irrelevant.
@@ -27,11 +35,13 @@ ONNX (:func:`to_onnx`)
 ----------------------
 A graph of standard operators (opset :data:`ONNX_OPSET`) unrolled over the
 fixed number of timesteps: one MatMul projects every timestep's input at once,
-then MatMul/Add/Mul/Sub and Sigmoid/Tanh/Relu/Clip per step; int8 weights stay
-int8 in the file, converted by a Cast and a Mul by their scale. Input ``"input"`` (float32,
-``[N, T * D]``); outputs ``"label"`` (the class labels) and ``"probabilities"``
-(float32, ``[N, n_classes]``, columns in ``classes_`` order). onnx is imported
-only when :func:`to_onnx` runs.
+then MatMul/Add/Mul/Sub and Sigmoid/Tanh/Relu/Clip per step, and a Where that
+keeps the state over padding (IsNaN of each step's first value, Or-ed over the
+steps); int8 weights stay int8 in the file, converted by a Cast and a Mul by
+their scale. Input ``"input"`` (float32, ``[N, T * D]``); outputs ``"label"``
+(the class labels) and ``"probabilities"`` (float32, ``[N, n_classes]``,
+columns in ``classes_`` order). onnx is imported only when :func:`to_onnx`
+runs.
 """
 
 import errno
@@ -47,6 +57,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._cells import GUIDE_NU, GUIDE_ZETA, _logistic
 from ._persist import atomic_write
+from ._scaler import SequenceScaler
 
 #: ONNX operator set of the graphs :func:`to_onnx` builds (onnxruntime >= 1.13 runs it)
 ONNX_OPSET = 17
@@ -87,8 +98,11 @@ class _Network:
     matrices: dict  # name -> _Matrix, in layout order (W or W1, W2; U or U1, U2; W_out)
     vectors: dict  # biases: name -> float64 vector
     scalars: dict  # cell constants after the sigmoid: name -> float
-    mean: np.ndarray | None = None  # folded StandardScaler steps: x -> (x - mean) / scale
+    # the folded scaler steps, x -> (x - mean) / scale: D values applied at every
+    # step when ``scaler_per_channel``, else one per input column (T * D)
+    mean: np.ndarray | None = None
     scale: np.ndarray | None = None
+    scaler_per_channel: bool = False
     omitted: list = field(default_factory=list)
 
     @property
@@ -112,8 +126,11 @@ class _Network:
         return [n for n in ("U1", "U2", "U") if n in self.matrices]
 
 
+_SCALERS = (StandardScaler, SequenceScaler)
+
+
 def _unpack(model, what):
-    """The classifier and the StandardScaler steps of ``model``, with clear errors."""
+    """The classifier and the scaler steps of ``model``, with clear errors."""
     from ._classifier import FastGRNNClassifier
 
     if isinstance(model, FastGRNNClassifier):
@@ -125,47 +142,87 @@ def _unpack(model, what):
             last = type(steps[-1][1]).__name__ if steps else "nothing"
             raise TypeError(f"{what} needs a Pipeline ending with a FastGRNNClassifier; this one ends with {last}.")
         for name, est in steps[:-1]:
-            if type(est) is not StandardScaler:
+            # exact types: a subclass may transform differently
+            if type(est) not in _SCALERS:
                 raise TypeError(
                     f"{what} cannot export the Pipeline step {name!r} ({type(est).__name__}): only StandardScaler "
-                    "steps followed by one FastGRNNClassifier are supported."
+                    "and SequenceScaler steps followed by one FastGRNNClassifier are supported."
                 )
             check_is_fitted(est)
         check_is_fitted(steps[-1][1])
         return steps[-1][1], [est for _, est in steps[:-1]]
     raise TypeError(
-        f"{what} needs a fitted FastGRNNClassifier or a Pipeline(StandardScaler, FastGRNNClassifier); "
-        f"got a {type(model).__name__}."
+        f"{what} needs a fitted FastGRNNClassifier or a Pipeline of StandardScaler / SequenceScaler steps and a "
+        f"FastGRNNClassifier; got a {type(model).__name__}."
     )
 
 
-def _fold_scalers(scalers, n_features):
-    """One ``(mean, scale)`` for a chain of StandardScalers (None for a no-op part).
-
-    ``((x - m1) / s1 - m2) / s2 == (x - (m1 + m2 s1)) / (s1 s2)``.
-    """
-    mean = np.zeros(n_features)
-    scale = np.ones(n_features)
-    for s in scalers:
+def _scaler_columns(s, n_timesteps, n_step_features):
+    """``(mean, scale)`` of one fitted scaler step over the ``T * D`` columns of a row (None: identity)."""
+    n_features = n_timesteps * n_step_features
+    if type(s) is StandardScaler:
         if s.n_features_in_ != n_features:
             raise ValueError(
-                f"the StandardScaler was fitted on {s.n_features_in_} features, the classifier on {n_features}."
+                f"the StandardScaler was fitted on {s.n_features_in_} features, the classifier on {n_features} "
+                f"({n_timesteps} timesteps x {n_step_features} features)."
             )
-        m = np.zeros(n_features) if s.mean_ is None or not s.with_mean else np.asarray(s.mean_, dtype=np.float64)
-        d = np.ones(n_features) if s.scale_ is None or not s.with_std else np.asarray(s.scale_, dtype=np.float64)
-        mean = mean + m * scale
-        scale = scale * d
+        width = n_features
+    else:
+        # a SequenceScaler applies its n_channels_ statistics to every n_channels_-wide
+        # chunk of a row: the classifier's D, or what its n_timesteps made of the rows
+        width = s.n_channels_
+        rows = getattr(s, "n_features_in_", None)  # only when fitted on 2-D rows
+        if rows is not None and rows != n_features:
+            raise ValueError(
+                f"the SequenceScaler was fitted on rows of {rows} features, the classifier on {n_features} "
+                f"({n_timesteps} timesteps x {n_step_features} features)."
+            )
+        if n_features % width:
+            raise ValueError(
+                f"the SequenceScaler has {width} channels per step, the classifier {n_step_features} "
+                f"({n_timesteps} timesteps): its statistics do not fit the classifier's rows."
+            )
+    mean = s.mean_ if s.with_mean else None
+    scale = s.scale_ if s.with_std else None
+    tiles = n_features // width
+    mean = None if mean is None else np.tile(np.asarray(mean, dtype=np.float64), tiles)
+    scale = None if scale is None else np.tile(np.asarray(scale, dtype=np.float64), tiles)
+    return mean, scale
+
+
+def _fold_scalers(scalers, n_timesteps, n_step_features):
+    """``(mean, scale, per_channel)`` for a chain of scaler steps (None for a no-op part).
+
+    ``((x - m1) / s1 - m2) / s2 == (x - (m1 + m2 s1)) / (s1 s2)``, column by
+    column; when the result is the same at every timestep (SequenceScaler
+    steps only, or one timestep) it is kept as ``D`` values, ``per_channel``.
+    """
+    T, D = n_timesteps, n_step_features
+    mean = np.zeros(T * D)
+    scale = np.ones(T * D)
+    for s in scalers:
+        m, d = _scaler_columns(s, T, D)
+        if m is not None:
+            mean = mean + m * scale
+        if d is not None:
+            scale = scale * d
+    per_channel = bool((mean.reshape(T, D) == mean[:D]).all() and (scale.reshape(T, D) == scale[:D]).all())
+    if per_channel:
+        mean, scale = mean[:D], scale[:D]
     # the C code and the ONNX graph standardize in float32: a large mean next to a
     # small spread loses the digits that matter in the float32 rounding of the mean
-    error = np.max(np.abs(mean) * 2.0**-24 / scale, initial=0.0)
-    if error > _MEAN_ROUNDING_WARN:
+    error = np.abs(mean) * 2.0**-24 / scale
+    if error.size and error.max() > _MEAN_ROUNDING_WARN:
+        i = int(np.argmax(error))
+        where = f"channel {i}" if per_channel else f"column {i} (step {i // D}, channel {i % D})"
         warnings.warn(
-            f"a StandardScaler mean is large next to its scale: rounding it to float32 shifts standardized "
-            f"inputs by up to {error:.2g}; standardize such features before the exported model.",
+            f"a scaler mean is large next to its scale ({where}: mean {mean[i]:.6g}, scale {scale[i]:.3g}): "
+            f"rounding it to float32 shifts standardized inputs by up to {error[i]:.2g}; standardize such "
+            "features before the exported model.",
             UserWarning,
             stacklevel=4,
         )
-    return (mean if mean.any() else None), (scale if (scale != 1.0).any() else None)
+    return (mean if mean.any() else None), (scale if (scale != 1.0).any() else None), per_channel
 
 
 def _network(model, what):
@@ -205,7 +262,7 @@ def _network(model, what):
         scalars=scalars,
     )
     if scalers:
-        net.mean, net.scale = _fold_scalers(scalers, net.n_features)
+        net.mean, net.scale, net.scaler_per_channel = _fold_scalers(scalers, T, net.n_step_features)
     if T == 1:
         # h_0 = 0: the recurrent product is zero, and so is the guide's r * h_0
         for name in net.u_names:

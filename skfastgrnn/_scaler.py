@@ -159,7 +159,8 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
         channels_first = self.channels_first and not inverse
         if is_sequence_list(X):
             self._refuse_container_output("a list of sequences")
-            return [self._apply_steps(self._check_steps(s, channels_first, 2), True, inverse) for s in X]
+            out = [self._apply_steps(self._check_steps(s, channels_first, 2), True, inverse) for s in X]
+            return [a.T for a in out] if inverse and self.channels_first else out
         steps = as_steps(X, channels_first=channels_first)
         if getattr(steps, "ndim", None) == 3:
             self._refuse_container_output("3-D arrays")

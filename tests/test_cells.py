@@ -36,21 +36,21 @@ def _problem(cell, T, n_classes, rank, u_rank, gate="sigmoid", update="tanh", se
     return layout, theta, X, y, w, gate, update
 
 
-def loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad, distill=None):
+def loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad, distill=None, lengths=None):
     l2_mask = l2 * layout.mask(layout.matrix_names) if l2 else None
     views, grad_views = layout.views(theta), layout.views(grad)
     loss, penalty, _ = batch_loss_and_grad(
-        layout, theta, views, grad, grad_views, X, y, w, gate, update, l2_mask, distill
+        layout, theta, views, grad, grad_views, X, y, w, gate, update, l2_mask, distill, lengths
     )
     return loss + penalty, grad
 
 
-def _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=0.0, distill=None):
+def _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=0.0, distill=None, lengths=None):
     grad = np.zeros_like(theta)
-    _, grad = loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad, distill)
+    _, grad = loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad, distill, lengths)
 
     def f(t):
-        return loss_and_grad(layout, t, X, y, w, gate, update, l2, np.zeros_like(t), distill)[0]
+        return loss_and_grad(layout, t, X, y, w, gate, update, l2, np.zeros_like(t), distill, lengths)[0]
 
     num = _numeric_grad(f, theta.copy())
     views_a, views_n = layout.views(grad), layout.views(num)
@@ -87,6 +87,44 @@ def test_gradients_for_every_nonlinearity(cell, gate, update):
     # through agreement with finite differences)
     problem = _problem(cell, 4, 3, None, None, gate, update, seed=3)
     _assert_grad_matches(*problem)
+
+
+def _lengths(B, T, seed=0):
+    """Lengths 1..T for B rows, with at least one full-length and one length-1 row."""
+    lengths = np.random.RandomState(seed).randint(1, T + 1, size=B)
+    lengths[:2] = (T, 1)
+    return lengths
+
+
+@pytest.mark.parametrize("cell", sorted(_cells.CELLS))
+@pytest.mark.parametrize("low_rank", [False, True])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_gradients_with_sequence_lengths_match_finite_differences(cell, low_rank, n_classes):
+    rank, u_rank = (2, 3) if low_rank else (None, None)
+    layout, theta, X, y, w, gate, update = _problem(cell, 5, n_classes, rank, u_rank)
+    lengths = _lengths(X.shape[1], X.shape[0])
+    _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=1e-2, lengths=lengths)
+
+
+@pytest.mark.parametrize("cell", sorted(_cells.CELLS))
+def test_lengths_give_each_rows_own_loss_and_gradient(cell):
+    """A batch of padded rows = the sum of each row's run on its own steps; the padding is never read."""
+    layout, theta, X, y, w, gate, update = _problem(cell, 6, 3, None, None)
+    T, B, _ = X.shape
+    lengths = _lengths(B, T, seed=1)
+    X_noisy = X.copy()
+    for i, n in enumerate(lengths):
+        X_noisy[n:, i] = 1e3 * np.random.RandomState(i).standard_normal(X_noisy[n:, i].shape)
+    grad = np.zeros_like(theta)
+    loss, grad = loss_and_grad(layout, theta, X_noisy, y, w, gate, update, 0.0, grad, lengths=lengths)
+    total_loss, total_grad = 0.0, np.zeros_like(theta)
+    for i, n in enumerate(lengths):
+        one = np.zeros_like(theta)
+        li, gi = loss_and_grad(layout, theta, X[:n, i : i + 1], y[i : i + 1], w[i : i + 1], gate, update, 0.0, one)
+        total_loss += li * w[i]
+        total_grad += gi * w[i]
+    np.testing.assert_allclose(loss, total_loss / w.sum(), rtol=1e-12)
+    np.testing.assert_allclose(grad, total_grad / w.sum(), rtol=1e-9, atol=1e-13)
 
 
 @pytest.mark.parametrize("name", sorted(NONLINEARITIES))

@@ -3,17 +3,21 @@
 import pytest
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from skfastgrnn import FastGRNNClassifier
+from skfastgrnn import FastGRNNClassifier, SequenceScaler
 
 ESTIMATORS = [
     FastGRNNClassifier(),
     FastGRNNClassifier(rank=2, u_rank=4),
     FastGRNNClassifier(cell="fastrnn"),
     FastGRNNClassifier(cell="guide"),
+    SequenceScaler(),
+    SequenceScaler(with_mean=False),
 ]
 
 
 def _expected_failures(estimator):
+    if isinstance(estimator, SequenceScaler):
+        return {}
     return {
         "check_sample_weight_equivalence_on_dense_data": (
             "mini-batch Adam: a row with weight 2 and the same row twice land in different "

@@ -1,0 +1,167 @@
+"""Variable-length sequences: the input layouts, NaN padding and the classifier on them."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from skfastgrnn import FastGRNNClassifier, SequenceScaler
+from skfastgrnn._sequences import as_steps, batch_lengths, channel_statistics, pad_sequences, sequence_lengths
+
+
+def _quiet_fit(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning of short test fits
+        return model.fit(X, y)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def test_pad_sequences_pads_with_nan_after_each_end():
+    X = pad_sequences([np.ones((2, 3)), 2 * np.ones((4, 3), dtype=np.float32)])
+    assert X.shape == (2, 4, 3) and X.dtype == np.float64
+    assert np.isnan(X[0, 2:]).all() and not np.isnan(X[0, :2]).any()
+    assert sequence_lengths(X).tolist() == [2, 4]
+    assert pad_sequences([np.ones((2, 3), dtype=np.float32)]).dtype == np.float32
+
+
+def test_channels_first_lists_and_arrays_are_transposed():
+    seqs = [np.arange(6.0).reshape(2, 3), np.arange(4.0).reshape(2, 2)]  # (channels, length)
+    X = pad_sequences(seqs, channels_first=True)
+    assert X.shape == (2, 3, 2)
+    np.testing.assert_array_equal(X[0], seqs[0].T)
+    A = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(as_steps(A, channels_first=True), np.swapaxes(A, 1, 2))
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.zeros((2, 3, 4, 5)), "4 dimensions"),
+        ([np.zeros((3, 2)), np.zeros((3, 4))], "different numbers of features"),
+        ([np.zeros((3, 2)), np.zeros(3)], "entry 1 has shape"),
+        ([np.zeros((0, 2))], "no timesteps"),
+        ([np.zeros(3), np.zeros(5)], "list of rows of different lengths"),
+        ([np.array([["a", "b"]])], "dtype"),
+    ],
+)
+def test_unusable_shapes_get_one_clear_error(X, message):
+    with pytest.raises(ValueError, match=message):
+        FastGRNNClassifier(epochs=1).fit(X, np.arange(len(X)) % 2)
+
+
+@pytest.mark.parametrize(
+    "steps, message",
+    [
+        ([[1.0, np.nan], [1.0, 1.0]], "NaN inside a step"),
+        ([[np.nan, np.nan], [1.0, 1.0]], "observed steps after a NaN"),
+        ([[np.nan, np.nan], [np.nan, np.nan]], "no observed step"),
+        ([[np.inf, 1.0], [1.0, 1.0]], "infinity"),
+    ],
+)
+def test_bad_padding_is_rejected_at_fit_and_predict(steps, message):
+    good = np.ones((6, 4))
+    bad = np.array(steps).reshape(1, 4)
+    y = np.arange(7) % 2
+    with pytest.raises(ValueError, match=message):
+        FastGRNNClassifier(n_timesteps=2, epochs=1).fit(np.vstack([good, bad]), y)
+    model = _quiet_fit(FastGRNNClassifier(4, n_timesteps=2, epochs=1), good, y[:6])
+    with pytest.raises(ValueError, match=message):
+        model.predict(bad)
+
+
+def test_batch_lengths_zero_the_padding_and_report_lengths():
+    X = pad_sequences([np.ones((1, 2)), np.ones((3, 2))])
+    X_tm = np.ascontiguousarray(X.transpose(1, 0, 2))
+    assert batch_lengths(X_tm).tolist() == [1, 3]
+    assert np.isfinite(X_tm).all()
+    assert batch_lengths(np.ones((3, 2, 2))) is None
+
+
+def test_channel_statistics_ignore_padding():
+    X = pad_sequences([np.array([[0.0], [2.0]]), np.array([[4.0]])])
+    count, mean, var = channel_statistics(X)
+    assert count.tolist() == [3] and mean.tolist() == [2.0]
+    np.testing.assert_allclose(var, [8.0 / 3])
+
+
+# ------------------------------------------------------------------ the classifier
+
+
+@pytest.mark.parametrize("cell", ["fastgrnn", "fastrnn", "guide"])
+def test_a_padded_sequence_predicts_what_it_predicts_alone(variable_length, cell):
+    seqs, y = variable_length
+    model = _quiet_fit(FastGRNNClassifier(6, cell=cell, epochs=3, random_state=0), seqs, y)
+    together = model.predict_proba(seqs[:40])
+    alone = np.vstack([model.predict_proba(s[None]) for s in seqs[:40]])  # (1, T_i, D): no padding at all
+    np.testing.assert_allclose(together, alone, rtol=1e-12, atol=1e-14)
+    rows = pad_sequences(seqs[:40]).reshape(40, -1)  # NaN-padded 2-D rows give the same
+    np.testing.assert_allclose(model.predict_proba(rows), together, rtol=1e-12, atol=1e-14)
+
+
+def test_padding_never_changes_training(variable_length):
+    """Extra padding steps (a longer T) train the same weights."""
+    seqs, y = variable_length
+    X = pad_sequences(seqs)
+    longer = np.concatenate([X, np.full((X.shape[0], 5, X.shape[2]), np.nan)], axis=1)
+    a = _quiet_fit(FastGRNNClassifier(6, epochs=3, random_state=0), X, y)
+    b = _quiet_fit(FastGRNNClassifier(6, epochs=3, random_state=0), longer, y)
+    np.testing.assert_allclose(a._theta, b._theta, rtol=1e-10, atol=1e-12)
+
+
+def test_variable_length_learns_through_pipeline_and_cross_validation(variable_length):
+    seqs, y = variable_length
+    model = make_pipeline(SequenceScaler(), FastGRNNClassifier(8, epochs=15, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = cross_val_score(model, seqs, y, cv=3)
+        search = GridSearchCV(model, {"fastgrnnclassifier__hidden_dim": [4, 8]}, cv=2).fit(seqs, y)
+    assert scores.min() > 0.85, scores
+    assert search.best_score_ > 0.85
+    # predict on sequences longer than any seen in fit
+    longer = [np.vstack([s, s]) for s in seqs[:10]]
+    assert search.predict(longer).shape == (10,)
+
+
+def test_partial_fit_on_variable_length(variable_length):
+    seqs, y = variable_length
+    model = FastGRNNClassifier(6, random_state=0)
+    model.partial_fit(seqs[:100], y[:100], classes=[0, 1])
+    # a later batch may have other lengths, also as NaN-padded rows of another width
+    model.partial_fit(seqs[100:], y[100:])
+    assert model.n_iter_ == 2 and model.predict(seqs).shape == (len(seqs),)
+
+
+def test_float32_padded_input_trains_in_float32(variable_length):
+    seqs, y = variable_length
+    model = _quiet_fit(FastGRNNClassifier(4, epochs=2, random_state=0), [s.astype(np.float32) for s in seqs], y)
+    assert model._theta.dtype == np.float32
+    assert np.isfinite(model.predict_proba(seqs)).all()
+
+
+def test_predict_never_writes_into_the_callers_padded_rows(variable_length):
+    seqs, y = variable_length
+    model = _quiet_fit(FastGRNNClassifier(4, epochs=1, random_state=0), seqs, y)
+    # one step of 2 features, then padding on every other row: T = 1 batches are views of the input
+    two_steps = np.concatenate([pad_sequences([s[:1] for s in seqs]), pad_sequences([s[1:2] for s in seqs])], axis=1)
+    two_steps[::2, 1] = np.nan
+    for rows in (pad_sequences(seqs).reshape(len(seqs), -1), pad_sequences(seqs), two_steps):
+        before = rows.copy()
+        model.predict_proba(rows)
+        np.testing.assert_array_equal(rows, before)
+
+
+def test_channels_first_mistake_warns():
+    X = np.random.RandomState(0).standard_normal((20, 1, 24))  # aeon's univariate layout
+    with pytest.warns(UserWarning, match="channels_first=True"):
+        FastGRNNClassifier(4, epochs=1, early_stopping_patience=None).fit(X, np.arange(20) % 2)
+
+
+def test_wrong_features_per_step_at_predict(variable_length):
+    seqs, y = variable_length
+    model = _quiet_fit(FastGRNNClassifier(4, epochs=1, random_state=0), seqs, y)
+    with pytest.raises(ValueError, match="3 features per timestep"):
+        model.predict([np.ones((4, 3))])
