@@ -496,7 +496,8 @@ class _CWriter:
         H, T, D = net.hidden_dim, net.n_timesteps, net.n_step_features
         buffers = self._buffers()
         lines = [
-            "/* logits of one row x = [x_1 .. x_T]; every intermediate lives on the stack */",
+            "/* logits of one row x = [x_1 .. x_T], read up to the first step whose first value is NaN;",
+            "   every intermediate lives on the stack */",
             f"static void {p}_forward(const float *x, float *logits)",
             "{",
         ]
@@ -509,13 +510,18 @@ class _CWriter:
             "    }",
             f"    for (t = 0; t < {T}; ++t) {{",
             f"        const float *xt = x + t * {D};",
+            "        if (isnan(xt[0])) {",
+            "            break; /* NaN padding: the sequence has ended, h stays as it is */",
+            "        }",
         ]
         if "xs" in buffers:
             expr = "xt[j]"
+            # D statistics shared by every step, or one per column of the row
+            at = "j" if net.scaler_per_channel else f"t * {D} + j"
             if net.mean is not None:
-                expr = f"({expr} - {p}_mean[t * {D} + j])"
+                expr = f"({expr} - {p}_mean[{at}])"
             if net.scale is not None:
-                expr = f"{expr} / {p}_scale[t * {D} + j]"
+                expr = f"{expr} / {p}_scale[{at}]"
             lines += [f"        for (j = 0; j < {D}; ++j) {{", f"            xs[j] = {expr};", "        }"]
             lines.append("        xt = xs;")
         if "W1" in net.matrices:
@@ -575,6 +581,7 @@ class _CWriter:
             "dense_weight_bytes": sum(s[0] for s in self.sizes.values()) + other_bytes,
             "csr_weight_bytes": sum(s[1] for s in self.sizes.values()) + other_bytes,
             "scaler_bytes": scaler_bytes,
+            "scaler_layout": None if not scaler_bytes else ("per_channel" if net.scaler_per_channel else "per_column"),
             "label_bytes": sum(len(str(c).encode("utf-8")) + 1 for c in net.classes),
             # the forward pass's buffers plus predict's logits (predict_proba uses proba)
             "state_bytes": 4 * (sum(self._buffers().values()) + K),
@@ -595,11 +602,12 @@ class _CWriter:
         }
         summary = _summary_lines(net, report)
 
-        scaler_note = (
-            "the StandardScaler is applied inside: pass raw rows"
-            if scaler_bytes
-            else "no scaler: pass rows as the classifier saw them"
-        )
+        if not scaler_bytes:
+            scaler_note = "no scaler: pass rows as the classifier saw them"
+        elif net.scaler_per_channel:
+            scaler_note = "the scaler (D statistics, shared by every step) is applied inside: pass raw rows"
+        else:
+            scaler_note = "the scaler (one mean and scale per column) is applied inside: pass raw rows"
         header = [
             f"/* {p}.h: FastGRNN classifier exported by skfastgrnn {package_version} (export_c). C99, no malloc,",
             " * reentrant, needs only libm. Generated file: re-export rather than edit.",
@@ -615,7 +623,10 @@ class _CWriter:
             "",
             f"#define {P}_N_TIMESTEPS {net.n_timesteps}",
             f"#define {P}_N_STEP_FEATURES {net.n_step_features}",
-            f"/* a row is [x_1 .. x_T], T * D floats; {scaler_note} */",
+            f"/* a row is [x_1 .. x_T], T * D floats; {scaler_note}.",
+            " * A shorter sequence: fill the steps after its end with NAN (math.h). Reading stops at the first",
+            " * step whose first value is NaN and the state stays as it is: the output is the Python model's",
+            " * for the NaN-padded row. */",
             f"#define {P}_N_FEATURES {net.n_features}",
             f"#define {P}_N_CLASSES {K}",
             f"#define {P}_HIDDEN_DIM {net.hidden_dim}",
@@ -686,12 +697,17 @@ class _CWriter:
 
 def _summary_lines(net, report):
     low_rank = [n for n in ("W1", "U1") if n in net.matrices]
+    layout = {
+        "per_channel": f" (per channel: {net.n_step_features} values each, shared by every step)",
+        "per_column": f" (per column: {net.n_features} values each)",
+        None: "",
+    }[report["scaler_layout"]]
     lines = [
         f"cell {net.cell}, gate {net.gate}, update {net.update}, hidden {net.hidden_dim}, "
         f"{net.n_timesteps} timesteps x {net.n_step_features} features, {net.n_classes} classes"
         + (", low rank " + " ".join(n[0] for n in low_rank) if low_rank else ""),
         f"weights {report['weight_bytes']} bytes as written (all dense: {report['dense_weight_bytes']}, "
-        f"all CSR: {report['csr_weight_bytes']}); scaler {report['scaler_bytes']} bytes; "
+        f"all CSR: {report['csr_weight_bytes']}); scaler {report['scaler_bytes']} bytes{layout}; "
         f"stack state {report['state_bytes']} bytes",
     ]
     for row in report["matrices"]:
@@ -729,17 +745,25 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
         extern const char *const <name>_class_labels[];      /* classes_ as text */
 
     where ``x`` is one row laid out ``[x_1 .. x_T]`` (``<NAME>_N_FEATURES``
-    floats) and ``proba`` receives ``<NAME>_N_CLASSES`` floats in ``classes_``
-    order. The computation is in float32: the outputs match the Python model to
-    about 1e-6 (``docs/export.md``).
+    floats, raw values: the scaler steps are applied inside) and ``proba``
+    receives ``<NAME>_N_CLASSES`` floats in ``classes_`` order. A sequence
+    shorter than ``T`` is NaN-padded after its end, as in Python: the C code
+    reads the row step by step and stops at the first step whose first value
+    is NaN, the state staying as it is, so the output is the Python model's
+    for the padded row. The computation is in float32: the outputs match the
+    Python model to about 1e-6 (``docs/export.md``).
 
     Parameters
     ----------
     model : FastGRNNClassifier or Pipeline
-        Fitted; a Pipeline may hold StandardScaler steps (and "passthrough")
-        before one FastGRNNClassifier. The scaler is applied in C, per input
-        column, as ``(x - mean) / scale`` (folding it into W would need one W
-        per timestep, since its statistics differ per column). A quantized
+        Fitted; a Pipeline may hold StandardScaler and
+        :class:`~skfastgrnn.SequenceScaler` steps (and "passthrough"), in
+        any order, before one FastGRNNClassifier. They are folded into one
+        ``(x - mean) / scale`` applied in C (folding it into W would need one
+        W per timestep where the statistics differ per column): ``D`` means
+        and scales applied at every step when the result is the same at
+        every step (SequenceScaler steps only), else one per input column
+        (``T * D``, as a StandardScaler needs). A quantized
         model (:meth:`~FastGRNNClassifier.quantize`) is written with int8
         matrices and one float scale each; a pruned or sparse-trained one
         keeps its exact zeros.
@@ -760,7 +784,10 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
         constants as written: matrices with their indices and scales, biases,
         cell scalars), ``dense_weight_bytes`` and ``csr_weight_bytes`` (the
         same with every matrix dense / CSR), ``scaler_bytes`` (the folded
-        StandardScaler's mean and scale, ``8 * T * D``, 0 without a scaler),
+        scalers' mean and scale: ``8 * D`` per channel, ``8 * T * D`` per
+        column, 4 bytes per value fewer without a mean or a scale, 0
+        without a scaler), ``scaler_layout`` (``"per_channel"``,
+        ``"per_column"`` or None),
         ``label_bytes`` (the class-label strings), ``state_bytes`` (the stack
         buffers of one ``predict`` call; loop counters and call frames are the
         compiler's), ``quantized``, per-matrix ``matrices`` rows and
@@ -773,11 +800,12 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
     sklearn.exceptions.NotFittedError
         The classifier or a scaler is not fitted.
     TypeError
-        Not a FastGRNNClassifier or a Pipeline of StandardScaler steps ending
-        with one.
+        Not a FastGRNNClassifier or a Pipeline of StandardScaler /
+        SequenceScaler steps ending with one.
     ValueError
         ``name`` is not a C identifier, ``sparse`` is not one of its
-        choices, or the weights are not finite.
+        choices, the weights are not finite, or a scaler was fitted on
+        other rows than the classifier.
     OSError
         ``directory`` is a file, cannot be created or is not writable (the
         message names it).
@@ -882,8 +910,12 @@ def to_onnx(model):
     over the model's fixed number of timesteps: input ``"input"``, float32 of
     shape ``[N, T * D]`` laid out ``[x_1 .. x_T]``; outputs ``"label"`` (the
     class labels, int64 / double / bool / string like ``classes_``) and
-    ``"probabilities"`` (float32 ``[N, n_classes]``). StandardScaler steps
-    become a Sub and a Div; the int8 matrices of a quantized model are stored
+    ``"probabilities"`` (float32 ``[N, n_classes]``). Rows may be NaN-padded
+    after a sequence's end, as in Python: from the first step whose first
+    value is NaN on, a Where keeps the state as it is (a masked update), so
+    the outputs are the Python model's for padded rows. The folded scaler
+    steps become a Sub and a Div (on ``D`` values per step after the
+    Reshape when they are per channel); the int8 matrices of a quantized model are stored
     as int8, converted by a Cast and a Mul by their scale (not
     DequantizeLinear: onnxruntime would turn that into an integer MatMul that
     also quantizes the activations). It computes in float32.
@@ -932,14 +964,25 @@ def to_onnx(model):
     g = _Graph(onnx)
     H, T, D = net.hidden_dim, net.n_timesteps, net.n_step_features
     f32 = np.float32
+
+    def standardize(v):  # the folded scalers; NaN padding stays NaN
+        if net.mean is not None:
+            v = g.op("Sub", v, g.const("mean", net.mean.astype(f32)))
+        if net.scale is not None:
+            v = g.op("Div", v, g.const("scale", net.scale.astype(f32)))
+        return v
+
     x = "input"
-    if net.mean is not None:
-        x = g.op("Sub", x, g.const("mean", net.mean.astype(f32)))
-    if net.scale is not None:
-        x = g.op("Div", x, g.const("scale", net.scale.astype(f32)))
-    # time-major [T, N, D], so one MatMul projects every timestep
+    if not net.scaler_per_channel:
+        x = standardize(x)  # one mean and scale per column of [N, T * D]
     x = g.op("Reshape", x, g.const("shape", np.array([-1, T, D], dtype=np.int64)))
+    if net.scaler_per_channel:
+        x = standardize(x)  # D statistics, broadcast over [N, T, D]
+    # time-major [T, N, D], so one MatMul projects every timestep
     x = g.op("Transpose", x, perm=[1, 0, 2])
+    # padding: a step whose first value is NaN ends the sequence, [T, N, 1]
+    nan_first = g.op("IsNaN", g.op("Gather", x, g.const("first", np.array([0], dtype=np.int64)), axis=2))
+    ended = None
     for wname in net.w_names:
         x = g.op("MatMul", x, _onnx_matrix(g, net.matrices[wname]))
     u_mats = [_onnx_matrix(g, net.matrices[n]) for n in net.u_names]
@@ -958,6 +1001,14 @@ def to_onnx(model):
     def step(all_steps, t):
         return g.op("Gather", all_steps, g.const("t", np.int64(t)), axis=0)
 
+    def masked(h_prev, h_new, t):
+        """The state after step t: h_new, or h_prev (h_0 = 0 at t = 0) once the sequence has ended."""
+        nonlocal ended
+        nan_t = step(nan_first, t)  # [N, 1], broadcast over the hidden units
+        ended = nan_t if ended is None else g.op("Or", ended, nan_t)
+        keep = scalar(0.0) if h_prev is None else h_prev
+        return g.op("Where", ended, keep, h_new)
+
     s = net.scalars
     h = None
     if net.cell == "fastgrnn":
@@ -971,7 +1022,7 @@ def to_onnx(model):
             c = _onnx_nonlinearity(g, net.update, ph)
             zc = g.op("Mul", c, scalar(s["zeta"]))
             m = g.op("Neg", zc) if h is None else g.op("Sub", h, zc)
-            h = g.op("Add", g.op("Mul", m, z), g.op("Mul", c, scalar(s["zeta"] + s["nu"])))
+            h = masked(h, g.op("Add", g.op("Mul", m, z), g.op("Mul", c, scalar(s["zeta"] + s["nu"]))), t)
     elif net.cell == "fastrnn":
         Pb = g.op("Add", x, vec("b"))
         for t in range(T):
@@ -979,7 +1030,7 @@ def to_onnx(model):
             if h is not None:
                 pre = g.op("Add", pre, recurrent(h))
             c = g.op("Mul", _onnx_nonlinearity(g, net.update, pre), scalar(s["alpha"]))
-            h = c if h is None else g.op("Add", g.op("Mul", h, scalar(s["beta"])), c)
+            h = masked(h, c if h is None else g.op("Add", g.op("Mul", h, scalar(s["beta"])), c), t)
     else:
         parts = ["r", "u", "c"] if T > 1 else ["u", "c"]
         split = g.const("split", np.array([H] * len(parts), dtype=np.int64))
@@ -1002,8 +1053,8 @@ def to_onnx(model):
             c = _onnx_nonlinearity(g, net.update, pre)
             u = step(Ug, t)
             # h = u h + (1 - u) c  ==  c + u (h - c)
-            h = g.op("Neg", g.op("Mul", u, c)) if h is None else g.op("Mul", u, g.op("Sub", h, c))
-            h = g.op("Add", c, h)
+            uhc = g.op("Neg", g.op("Mul", u, c)) if h is None else g.op("Mul", u, g.op("Sub", h, c))
+            h = masked(h, g.op("Add", c, uhc), t)
     logits = g.op("Add", g.op("MatMul", h, _onnx_matrix(g, net.matrices["W_out"])), vec("b_out"))
     g.op("Softmax", logits, out="probabilities", axis=1)
     index = g.op("ArgMax", logits, axis=1, keepdims=0)
@@ -1028,7 +1079,10 @@ def to_onnx(model):
         producer_name="skfastgrnn",
         producer_version=__version__,
         opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
-        doc_string=f"FastGRNN classifier ({net.cell}, {T} timesteps x {D} features, {net.n_classes} classes)",
+        doc_string=(
+            f"FastGRNN classifier ({net.cell}, {T} timesteps x {D} features, {net.n_classes} classes); "
+            "rows may be NaN-padded after a sequence's end (the first step whose first value is NaN ends it)"
+        ),
     )
     proto.ir_version = 8  # the IR of opset 17: readable by onnxruntime >= 1.13
     onnx.checker.check_model(proto, full_check=True)

@@ -14,8 +14,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from skfastgrnn import FastGRNNClassifier, export_c, to_onnx
-from skfastgrnn._export import _harness_source
+from skfastgrnn import FastGRNNClassifier, SequenceScaler, export_c, to_onnx
+from skfastgrnn._export import _harness_source, _network
+from skfastgrnn._sequences import pad_sequences
 
 CC = shutil.which("gcc") or shutil.which("cc")
 needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler (gcc or cc) on PATH")
@@ -300,8 +301,6 @@ def test_chained_scalers_fold_into_one(data, tmp_path):
         warnings.simplefilter("ignore")
         clf = FastGRNNClassifier(hidden_dim=4, n_timesteps=4, epochs=1, random_state=0)
         two = make_pipeline(StandardScaler(), "passthrough", StandardScaler(with_mean=False), clf).fit(X * 2 + 1, y)
-    from skfastgrnn._export import _network
-
     net = _network(two, "test")
     Z = (X * 2 + 1 - net.mean) / net.scale
     np.testing.assert_allclose(Z, two[:-1].transform(X * 2 + 1), atol=1e-9)
@@ -325,8 +324,8 @@ def test_onnx_matches_python(fitted, key):
     _assert_matches(model, X, label, proba, labels_are_indices=False)
     ops = {node.op_type for node in proto.graph.node}
     assert ops <= {
-        "Add", "ArgMax", "Cast", "Clip", "Div", "Gather", "MatMul", "Mul", "Neg", "Relu", "Reshape",
-        "Sigmoid", "Softmax", "Split", "Sub", "Tanh", "Transpose",
+        "Add", "ArgMax", "Cast", "Clip", "Div", "Gather", "IsNaN", "MatMul", "Mul", "Neg", "Or", "Relu",
+        "Reshape", "Sigmoid", "Softmax", "Split", "Sub", "Tanh", "Transpose", "Where",
     }  # fmt: skip
     if MODELS[key][1] in ("quantize", "prune_quantize"):
         int8 = [t for t in proto.graph.initializer if t.data_type == 3]  # TensorProto.INT8
@@ -365,3 +364,226 @@ def test_to_onnx_without_onnx_says_how_to_install(fitted, monkeypatch):
 def test_importing_the_package_does_not_import_onnx():
     code = "import sys, skfastgrnn; assert 'onnx' not in sys.modules and 'onnxruntime' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ----------------------------------------- variable-length sequences, SequenceScaler
+
+SEQ_T, SEQ_D = 7, 3  # the longest sequence, channels per step
+
+# name -> (classifier parameters, post-fit step); each in Pipeline(SequenceScaler, FastGRNNClassifier)
+SEQ_MODELS = {
+    "fastgrnn": (dict(), None),
+    "fastgrnn_low_rank": (dict(rank=2, u_rank=3, gate_nonlinearity="quantSigm", update_nonlinearity="quantTanh"), None),
+    "fastrnn": (dict(cell="fastrnn"), None),
+    "guide": (dict(cell="guide"), None),
+    "guide_low_rank_quantized": (dict(cell="guide", rank=2, u_rank=4, gate_nonlinearity="quantSigm4"), "quantize"),
+    "quantized": (dict(), "quantize"),
+    "sparse_trained": (dict(w_sparsity=0.5, u_sparsity=0.7, epochs=6), None),
+    "pruned_quantized": (dict(cell="fastrnn", u_rank=4), "prune_quantize"),
+}
+
+
+@pytest.fixture(scope="module")
+def seq_data():
+    """A list of (T_i, 3) sequences of lengths 1..7 (raw, off-centre values), their labels and padded rows."""
+    rng = np.random.RandomState(0)
+    lengths = rng.randint(1, SEQ_T + 1, size=N_SAMPLES)
+    y = rng.randint(3, size=N_SAMPLES)
+    drift = np.array([[0.5, -0.5, 0.0], [-0.3, 0.2, 0.6], [0.0, 0.4, -0.4]])  # per class and channel
+    sequences = []
+    for length, label in zip(lengths, y, strict=True):
+        steps = np.arange(length)[:, None]
+        seq = 10.0 + 3.0 * rng.randn(length, SEQ_D) + 2.0 * drift[label] * steps + rng.randn() * 2
+        # the exported models read float32: give the Python model the same numbers
+        sequences.append(seq.astype(np.float32).astype(np.float64))
+    rows = pad_sequences(sequences).reshape(N_SAMPLES, -1)
+    assert rows.shape == (N_SAMPLES, SEQ_T * SEQ_D) and np.isnan(rows).any()
+    return sequences, y, rows, lengths
+
+
+@pytest.fixture(scope="module")
+def seq_fitted(seq_data):
+    sequences, y, _, _ = seq_data
+    cache = {}
+
+    def get(key):
+        if key not in cache:
+            params, post = SEQ_MODELS[key]
+            params = {"hidden_dim": 8, "epochs": 4, "random_state": 0, **params}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = make_pipeline(SequenceScaler(), FastGRNNClassifier(**params)).fit(sequences, y)
+            assert model[-1].n_timesteps_ == SEQ_T
+            if post == "quantize":
+                model[-1].quantize()
+            elif post == "prune_quantize":
+                model[-1].prune(0.6).quantize()
+            cache[key] = model
+        return cache[key]
+
+    return get
+
+
+def _assert_matches_unpadded(model, sequences, lengths, index, proba):
+    """Outputs on padded rows against the Python model on each sequence alone (no padding, T = its length)."""
+    for length in np.unique(lengths):
+        rows = np.flatnonzero(lengths == length)
+        # equal lengths, stacked (n, length, D): read unpadded, as each sequence alone would be
+        alone = np.stack([sequences[i] for i in rows])
+        np.testing.assert_array_equal(_classes(model)[index[rows]], model.predict(alone))
+        np.testing.assert_allclose(proba[rows], model.predict_proba(alone), rtol=0, atol=1e-5)
+
+
+@needs_cc
+@pytest.mark.parametrize("key", sorted(SEQ_MODELS))
+def test_c_variable_length_matches_python(seq_fitted, seq_data, key, tmp_path):
+    sequences, _, X, lengths = seq_data
+    model = seq_fitted(key)
+    exe, report = _build(model, str(tmp_path), "v_" + key)
+    index, proba = _run_c(exe, X, str(tmp_path))
+    _assert_matches(model, X, index, proba, labels_are_indices=True)
+    _assert_matches_unpadded(model, sequences, lengths, index, proba)
+    assert report["quantized"] == (SEQ_MODELS[key][1] is not None)
+    # the SequenceScaler: one mean and scale per channel, not per column
+    assert report["scaler_bytes"] == 8 * SEQ_D and report["scaler_layout"] == "per_channel"
+
+
+@needs_cc
+@pytest.mark.parametrize("key", ["sparse_trained", "pruned_quantized", "guide_low_rank_quantized"])
+@pytest.mark.parametrize("sparse", [True, False])
+def test_c_variable_length_dense_and_csr_storage_agree(seq_fitted, seq_data, key, sparse, tmp_path):
+    _, _, X, _ = seq_data
+    model = seq_fitted(key)
+    exe, report = _build(model, str(tmp_path), "vs", sparse=sparse)
+    index, proba = _run_c(exe, X, str(tmp_path))
+    _assert_matches(model, X, index, proba, labels_are_indices=True)
+    assert {row["format"] for row in report["matrices"]} == ({"csr"} if sparse else {"dense"})
+
+
+@pytest.mark.parametrize("key", sorted(SEQ_MODELS))
+def test_onnx_variable_length_matches_python(seq_fitted, seq_data, key):
+    pytest.importorskip("onnx")
+    sequences, _, X, lengths = seq_data
+    model = seq_fitted(key)
+    session, proto = _onnx_session(model)
+    label, proba = session.run(["label", "probabilities"], {"input": X.astype(np.float32)})
+    _assert_matches(model, X, label, proba, labels_are_indices=False)
+    index = np.searchsorted(_classes(model), label)
+    _assert_matches_unpadded(model, sequences, lengths, index, proba)
+    ops = [node.op_type for node in proto.graph.node]
+    assert ops.count("Where") == SEQ_T and ops.count("IsNaN") == 1
+
+
+def test_sequence_scaler_is_stored_per_channel(seq_fitted, tmp_path):
+    model = seq_fitted("fastgrnn")
+    report = export_c(model, tmp_path, name="pc")
+    source = open(report["source"]).read()
+    header = open(report["header"]).read()
+    # D values each, indexed by channel only, not T * D
+    assert f"static const float pc_mean[{SEQ_D}]" in source and f"static const float pc_scale[{SEQ_D}]" in source
+    assert "(xt[j] - pc_mean[j]) / pc_scale[j]" in source
+    assert f"scaler {8 * SEQ_D} bytes (per channel: {SEQ_D} values" in header
+    np.testing.assert_array_equal(_network(model, "test").mean, model[0].mean_)
+    pytest.importorskip("onnx")
+    proto = to_onnx(model)
+    shapes = {t.name.rsplit("_", 1)[0]: tuple(t.dims) for t in proto.graph.initializer}
+    assert shapes["mean"] == (SEQ_D,) and shapes["scale"] == (SEQ_D,)
+
+
+def _chains(rows, y):
+    """Fitted Pipelines of scaler chains on NaN-padded rows, with the layout each folds into."""
+    T, D = SEQ_T, SEQ_D
+    clf = dict(hidden_dim=4, n_timesteps=T, epochs=1, random_state=0)
+    chains = [
+        ([SequenceScaler(n_timesteps=T), "passthrough", SequenceScaler(n_timesteps=T, with_mean=False)], 1, 8 * D),
+        ([SequenceScaler(n_timesteps=T, with_std=False)], 1, 4 * D),
+        ([StandardScaler(), SequenceScaler(n_timesteps=T)], 0, 8 * T * D),
+        ([SequenceScaler(n_timesteps=T), StandardScaler(with_std=False)], 0, 8 * T * D),
+        # n_timesteps=1 on 2-D rows: one "channel" per column, a StandardScaler
+        ([SequenceScaler(n_timesteps=T), StandardScaler(), SequenceScaler()], 0, 8 * T * D),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for steps, per_channel, nbytes in chains:
+            layout = "per_channel" if per_channel else "per_column"
+            yield make_pipeline(*steps, FastGRNNClassifier(**clf)).fit(rows, y), layout, nbytes
+
+
+def test_chained_sequence_and_standard_scalers_fold(seq_data, tmp_path):
+    _, y, rows, _ = seq_data
+    for model, layout, nbytes in _chains(rows, y):
+        net = _network(model, "test")
+        assert net.scaler_per_channel == (layout == "per_channel")
+        shape = (-1, SEQ_T, SEQ_D) if net.scaler_per_channel else rows.shape
+        mean = 0.0 if net.mean is None else net.mean
+        scale = 1.0 if net.scale is None else net.scale
+        Z = ((rows.reshape(shape) - mean) / scale).reshape(rows.shape)
+        np.testing.assert_allclose(Z, model[:-1].transform(rows), atol=1e-9)  # NaN padding stays NaN
+        report = export_c(model, tmp_path, name="chain")
+        assert report["scaler_layout"] == layout and report["scaler_bytes"] == nbytes
+
+
+@needs_cc
+def test_chained_scalers_match_python_in_c_and_onnx(seq_data, tmp_path):
+    _, y, rows, _ = seq_data
+    model = list(_chains(rows, y))[3][0]  # SequenceScaler then StandardScaler: per column
+    exe, report = _build(model, str(tmp_path), "ch")
+    assert report["scaler_layout"] == "per_column"
+    index, proba = _run_c(exe, rows, str(tmp_path))
+    _assert_matches(model, rows, index, proba, labels_are_indices=True)
+    pytest.importorskip("onnx")
+    session, _ = _onnx_session(model)
+    label, proba = session.run(None, {"input": rows.astype(np.float32)})
+    _assert_matches(model, rows, label, proba, labels_are_indices=False)
+
+
+@needs_cc
+def test_c_and_onnx_stop_at_the_first_step_whose_first_value_is_nan(seq_fitted, seq_data, tmp_path):
+    """What the C code and the ONNX graph do with rows Python would reject (documented in docs/export.md)."""
+    sequences, _, _, _ = seq_data
+    model = seq_fitted("guide")
+    prefixes = [seq[:3] for seq in sequences if len(seq) == SEQ_T][:20]
+    odd = np.full((3 * len(prefixes), SEQ_T, SEQ_D), np.nan)
+    for i, prefix in enumerate(prefixes):
+        odd[3 * i, :3] = prefix  # usual padding
+        odd[3 * i + 1, :3] = prefix  # only the first value of step 4 is NaN: still the end
+        odd[3 * i + 1, 3, 1:] = 1.0
+        odd[3 * i + 2, :3] = prefix  # observed steps after the NaN step: never read
+        odd[3 * i + 2, 4:] = 5.0
+    odd = odd.reshape(len(odd), -1)
+    expected = np.repeat(model.predict_proba(prefixes), 3, axis=0)
+    exe, _ = _build(model, str(tmp_path), "odd")
+    _, proba = _run_c(exe, odd, str(tmp_path))
+    np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-5)
+    # a row whose first step is NaN: no step read, h = 0, the probabilities of b_out
+    empty = np.full((1, SEQ_T * SEQ_D), np.nan)
+    b_out = model[-1].weights_["b_out"]
+    softmax_b = np.exp(b_out - b_out.max()) / np.exp(b_out - b_out.max()).sum()
+    _, proba = _run_c(exe, empty, str(tmp_path))
+    np.testing.assert_allclose(proba[0], softmax_b, rtol=0, atol=1e-6)
+    pytest.importorskip("onnx")
+    session, _ = _onnx_session(model)
+    _, proba = session.run(None, {"input": np.vstack([odd, empty]).astype(np.float32)})
+    np.testing.assert_allclose(proba, np.vstack([expected, softmax_b]), rtol=0, atol=1e-5)
+
+
+def test_sequence_scaler_that_does_not_fit_the_classifier_is_rejected(seq_fitted, seq_data, tmp_path):
+    sequences, y, rows, _ = seq_data
+    model = seq_fitted("fastgrnn")
+    other_channels = SequenceScaler().fit([s[:, :2] for s in sequences])
+    with pytest.raises(ValueError, match="2 channels per step"):
+        export_c(make_pipeline(other_channels, model[-1]), tmp_path)
+    other_rows = SequenceScaler(n_timesteps=3).fit(rows[:, : 3 * SEQ_D])
+    with pytest.raises(ValueError, match="fitted on rows of 9 features"):
+        export_c(make_pipeline(other_rows, model[-1]), tmp_path)
+
+
+def test_sequence_scaler_with_large_mean_warns_per_channel(seq_data, tmp_path):
+    sequences, y, _, _ = seq_data
+    shifted = [s + np.array([0.0, 1e7, 0.0]) for s in sequences]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = FastGRNNClassifier(hidden_dim=4, epochs=1, random_state=0)
+        model = make_pipeline(SequenceScaler(), clf).fit(shifted, y)
+    with pytest.warns(UserWarning, match=r"channel 1: .* float32"):
+        export_c(model, tmp_path)
