@@ -12,6 +12,15 @@ whose first value is NaN ends the sequence. The state then stays as it is (the
 masked update of :class:`~skfastgrnn._cells.FinalStateGradient`), so the
 output is the Python model's for the NaN-padded row.
 
+A model fitted with ``fold_ = k > 1`` reads ``k`` consecutive timesteps as
+one step of ``k * D`` inputs (:func:`~skfastgrnn._sequences.fold_steps`);
+both exporters still take the raw row and fold it themselves, after the
+scaler: the end of a sequence is checked on each folded step's first value,
+NaN inside an observed folded step reads as 0 (in standardized units), and
+the last folded step of a row whose T is not a multiple of ``k`` holds the
+row's last values followed by zeros (C never reads past the row's ``T * D``
+floats; ONNX pads the row with NaN first).
+
 C (:func:`export_c`)
 --------------------
 ``<name>.h`` declares the API and ``<name>.c`` holds the weights as ``static
@@ -89,8 +98,8 @@ class _Matrix:
 @dataclass
 class _Network:
     cell: str
-    n_timesteps: int
-    n_step_features: int
+    n_timesteps: int  # T, raw timesteps of a row
+    n_step_features: int  # D, raw features per timestep (what the scaler sees)
     hidden_dim: int
     classes: np.ndarray
     gate: str
@@ -104,10 +113,28 @@ class _Network:
     scale: np.ndarray | None = None
     scaler_per_channel: bool = False
     omitted: list = field(default_factory=list)
+    # the network reads ``fold`` raw timesteps as one step of ``fold * D`` inputs
+    fold: int = 1
 
     @property
     def n_features(self):
+        """Width of a raw row, ``T * D``: what the exported code reads."""
         return self.n_timesteps * self.n_step_features
+
+    @property
+    def n_steps(self):
+        """Steps of the recurrence, ``ceil(T / fold)``."""
+        return -(-self.n_timesteps // self.fold)
+
+    @property
+    def n_inputs(self):
+        """Inputs of one recurrent step (the rows of W or W1), ``fold * D``."""
+        return self.fold * self.n_step_features
+
+    @property
+    def last_inputs(self):
+        """Values of the row in the last folded step, ``(T - (n_steps - 1) * fold) * D``; the rest are 0."""
+        return self.n_features - (self.n_steps - 1) * self.n_inputs
 
     @property
     def n_classes(self):
@@ -228,6 +255,12 @@ def _fold_scalers(scalers, n_timesteps, n_step_features):
 def _network(model, what):
     clf, scalers = _unpack(model, what)
     layout, T = clf._layout, clf.n_timesteps_
+    fold = int(getattr(clf, "fold_", 1))  # models fitted before ``fold`` existed read one step at a time
+    if layout.n_step_features != fold * clf.n_step_features_:
+        raise ValueError(
+            f"{what}: the network reads {layout.n_step_features} inputs per step, not fold_ * n_step_features_ = "
+            f"{fold} * {clf.n_step_features_}."
+        )
     views = clf.weights_
     quant = clf._quantization()
     H = layout.hidden_dim
@@ -260,20 +293,22 @@ def _network(model, what):
         matrices=matrices,
         vectors=vectors,
         scalars=scalars,
+        fold=fold,
     )
     if scalers:
         net.mean, net.scale, net.scaler_per_channel = _fold_scalers(scalers, T, net.n_step_features)
-    if T == 1:
+    if net.n_steps == 1:
         # h_0 = 0: the recurrent product is zero, and so is the guide's r * h_0
+        one = "one timestep" if T == 1 else f"one folded step ({T} timesteps, fold {fold})"
         for name in net.u_names:
             del net.matrices[name]
-        net.omitted.append("U (one timestep: h_0 = 0 makes it irrelevant)")
+        net.omitted.append(f"U ({one}: h_0 = 0 makes it irrelevant)")
         if cell == "guide":
             last = net.w_names[-1]  # W or W2: its first H output columns feed the reset gate
             m = net.matrices[last]
             net.matrices[last] = _Matrix(m.name, m.values[:, H:], None if m.int8 is None else m.int8[:, H:], m.scale)
             del net.vectors["b_r"]
-            net.omitted.append("the reset gate's weights (one timestep: it only multiplies h_0 = 0)")
+            net.omitted.append(f"the reset gate's weights ({one}: it only multiplies h_0 = 0)")
     return net
 
 
@@ -427,13 +462,14 @@ class _CWriter:
     def _buffers(self):
         """Stack buffers of the forward pass: name -> number of floats."""
         net = self.net
-        H, T = net.hidden_dim, net.n_timesteps
+        H, T = net.hidden_dim, net.n_steps
         n_proj = sum(m.values.shape[1] for n, m in net.matrices.items() if n in ("W", "W2"))
         buffers = {"h": H, "a": n_proj}
         if "W1" in net.matrices:
             buffers["w1"] = net.matrices["W1"].values.shape[1]
-        if net.mean is not None or net.scale is not None:
-            buffers["xs"] = net.n_step_features
+        if net.mean is not None or net.scale is not None or net.fold > 1:
+            # the standardized step; a folded step also zero-fills its values after the sequence's end
+            buffers["xs"] = net.n_inputs
         if T > 1:
             buffers["hu"] = H
             if "U1" in net.matrices:
@@ -445,7 +481,7 @@ class _CWriter:
     def _cell_step(self):
         """C statements of one timestep after ``a = x_t W`` (and ``hu = h U`` when T > 1)."""
         net, p = self.net, self.p
-        H, T = net.hidden_dim, net.n_timesteps
+        H, T = net.hidden_dim, net.n_steps
         rec = " + hu[j]" if T > 1 else ""
         if net.cell == "fastgrnn":
             # h = (zeta (1 - z) + nu) c + z h, written (h - zeta c) z + (zeta + nu) c as in Python
@@ -493,28 +529,40 @@ class _CWriter:
 
     def _forward(self):
         net, p = self.net, self.p
-        H, T, D = net.hidden_dim, net.n_timesteps, net.n_step_features
+        H, T, D = net.hidden_dim, net.n_steps, net.n_step_features
         buffers = self._buffers()
+        if net.fold == 1:
+            what = "every intermediate lives on the stack"
+        else:
+            what = (
+                f"the network reads {net.fold} timesteps ({net.n_inputs} values) per step, {T} steps; "
+                "every intermediate lives on the stack"
+            )
         lines = [
             "/* logits of one row x = [x_1 .. x_T], read up to the first step whose first value is NaN;",
-            "   every intermediate lives on the stack */",
+            f"   {what} */",
             f"static void {p}_forward(const float *x, float *logits)",
             "{",
         ]
         lines += [f"    float {b}[{n}];" for b, n in buffers.items()]
         lines += [
-            "    int t, j;",
+            "    int t, j;" if net.last_inputs == net.n_inputs else "    int t, j, nx;",
             f"    for (j = 0; j < {H}; ++j) {{",
             "        h[j] = 0.0f;",
             *(["        hu[j] = 0.0f;"] if T > 1 else []),
             "    }",
             f"    for (t = 0; t < {T}; ++t) {{",
-            f"        const float *xt = x + t * {D};",
-            "        if (isnan(xt[0])) {",
-            "            break; /* NaN padding: the sequence has ended, h stays as it is */",
-            "        }",
+            f"        const float *xt = x + t * {net.n_inputs};",
         ]
-        if "xs" in buffers:
+        if net.fold > 1:
+            lines += self._read_folded_step()
+        else:
+            lines += [
+                "        if (isnan(xt[0])) {",
+                "            break; /* NaN padding: the sequence has ended, h stays as it is */",
+                "        }",
+            ]
+        if net.fold == 1 and "xs" in buffers:
             expr = "xt[j]"
             # D statistics shared by every step, or one per column of the row
             at = "j" if net.scaler_per_channel else f"t * {D} + j"
@@ -541,6 +589,55 @@ class _CWriter:
             "    }",
             "}",
         ]
+        return lines
+
+    def _read_folded_step(self):
+        """C statements reading folded step t into ``xs`` (``fold * D`` values), as ``fold_steps`` does.
+
+        Padding is decided on the folded step's first value; inside an observed
+        folded step NaN reads as 0 (after the scaler: 0 in standardized units),
+        and so do the values past the row's end in a partial last step, which
+        are never read.
+        """
+        net, p = self.net, self.p
+        T, D, n_in = net.n_steps, net.n_step_features, net.n_inputs
+        lines = [
+            "        if (isnan(xt[0])) {",
+            "            break; /* NaN padding: the sequence has ended, h stays as it is */",
+            "        }",
+        ]
+        expr = "xt[j]"
+        if net.mean is not None or net.scale is not None:
+            # D statistics shared by every step (channel j % D), or one per column of the row
+            at = (f"j % {D}" if D > 1 else "0") if net.scaler_per_channel else f"t * {n_in} + j"
+            if net.mean is not None:
+                expr = f"({expr} - {p}_mean[{at}])"
+            if net.scale is not None:
+                expr = f"{expr} / {p}_scale[{at}]"
+        last = net.last_inputs
+        if last == n_in:
+            lines += [
+                "        /* NaN inside an observed step: the steps after the sequence's end, read as 0 */",
+                f"        for (j = 0; j < {n_in}; ++j) {{",
+                f"            xs[j] = isnan(xt[j]) ? 0.0f : {expr};",
+                "        }",
+            ]
+        else:
+            # T is not a multiple of the fold: the last folded step holds the row's last
+            # ``last`` values followed by zeros; x ends there and is never read beyond
+            lines += [
+                (
+                    f"        nx = t < {T - 1} ? {n_in} : {last}; /* the values of x in this step */"
+                    if T > 1
+                    else f"        nx = {last}; /* the values of x: fold > T */"
+                ),
+                "        /* NaN inside an observed step (the steps after the sequence's end) and the values past",
+                "           the row's end read as 0 */",
+                f"        for (j = 0; j < {n_in}; ++j) {{",
+                f"            xs[j] = (j >= nx || isnan(xt[j])) ? 0.0f : {expr};",
+                "        }",
+            ]
+        lines.append("        xt = xs;")
         return lines
 
     # ---------------------------------------------------------- files
@@ -586,6 +683,7 @@ class _CWriter:
             # the forward pass's buffers plus predict's logits (predict_proba uses proba)
             "state_bytes": 4 * (sum(self._buffers().values()) + K),
             "quantized": net.quantized,
+            "fold": net.fold,
             "matrices": [
                 {
                     "name": n,
@@ -608,6 +706,14 @@ class _CWriter:
             scaler_note = "the scaler (D statistics, shared by every step) is applied inside: pass raw rows"
         else:
             scaler_note = "the scaler (one mean and scale per column) is applied inside: pass raw rows"
+        fold_lines = []
+        if net.fold > 1:
+            partial = ", the last one partial: its missing values are 0" if net.last_inputs < net.n_inputs else ""
+            fold_lines = [
+                f"/* the network reads {P}_FOLD consecutive timesteps as one step of {P}_FOLD * D values",
+                f" * ({net.n_steps} steps{partial}); it folds the row itself: pass raw rows */",
+                f"#define {P}_FOLD {net.fold}",
+            ]
         header = [
             f"/* {p}.h: FastGRNN classifier exported by skfastgrnn {package_version} (export_c). C99, no malloc,",
             " * reentrant, needs only libm. Generated file: re-export rather than edit.",
@@ -623,10 +729,22 @@ class _CWriter:
             "",
             f"#define {P}_N_TIMESTEPS {net.n_timesteps}",
             f"#define {P}_N_STEP_FEATURES {net.n_step_features}",
+            *fold_lines,
             f"/* a row is [x_1 .. x_T], T * D floats; {scaler_note}.",
             " * A shorter sequence: fill the steps after its end with NAN (math.h). Reading stops at the first",
-            " * step whose first value is NaN and the state stays as it is: the output is the Python model's",
-            " * for the NaN-padded row. */",
+            *(
+                [
+                    " * step whose first value is NaN and the state stays as it is: the output is the Python model's",
+                    " * for the NaN-padded row. */",
+                ]
+                if net.fold == 1
+                else [
+                    f" * folded step (timesteps 1, 1 + {net.fold}, 1 + {2 * net.fold}, ...) whose first value is NaN"
+                    " and the state stays",
+                    " * as it is; NaN inside an observed folded step reads as 0: the output is the Python model's for",
+                    " * the NaN-padded row. */",
+                ]
+            ),
             f"#define {P}_N_FEATURES {net.n_features}",
             f"#define {P}_N_CLASSES {K}",
             f"#define {P}_HIDDEN_DIM {net.hidden_dim}",
@@ -702,9 +820,12 @@ def _summary_lines(net, report):
         "per_column": f" (per column: {net.n_features} values each)",
         None: "",
     }[report["scaler_layout"]]
+    folded = ""
+    if net.fold > 1:
+        folded = f" read {net.fold} at a time ({net.n_steps} steps of {net.n_inputs} inputs)"
     lines = [
         f"cell {net.cell}, gate {net.gate}, update {net.update}, hidden {net.hidden_dim}, "
-        f"{net.n_timesteps} timesteps x {net.n_step_features} features, {net.n_classes} classes"
+        f"{net.n_timesteps} timesteps x {net.n_step_features} features{folded}, {net.n_classes} classes"
         + (", low rank " + " ".join(n[0] for n in low_rank) if low_rank else ""),
         f"weights {report['weight_bytes']} bytes as written (all dense: {report['dense_weight_bytes']}, "
         f"all CSR: {report['csr_weight_bytes']}); scaler {report['scaler_bytes']} bytes{layout}; "
@@ -750,7 +871,10 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
     shorter than ``T`` is NaN-padded after its end, as in Python: the C code
     reads the row step by step and stops at the first step whose first value
     is NaN, the state staying as it is, so the output is the Python model's
-    for the padded row. The computation is in float32: the outputs match the
+    for the padded row. A folded model (``fold_ = k > 1``) still takes the
+    raw row: the C code reads ``k`` timesteps per step (``<NAME>_FOLD``),
+    zero-fills them after the sequence's end, and never reads past the
+    row's ``T * D`` floats when ``T`` is not a multiple of ``k``. The computation is in float32: the outputs match the
     Python model to about 1e-6 (``docs/export.md``).
 
     Parameters
@@ -790,7 +914,8 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
         ``"per_column"`` or None),
         ``label_bytes`` (the class-label strings), ``state_bytes`` (the stack
         buffers of one ``predict`` call; loop counters and call frames are the
-        compiler's), ``quantized``, per-matrix ``matrices`` rows and
+        compiler's), ``quantized``, ``fold`` (the model's ``fold_``: the
+        input matrix has ``fold * D`` rows), per-matrix ``matrices`` rows and
         ``omitted`` (weights that cannot change the
         output and are left out, e.g. U with one timestep). The same summary
         heads ``<name>.h`` as a comment.
@@ -913,7 +1038,11 @@ def to_onnx(model):
     ``"probabilities"`` (float32 ``[N, n_classes]``). Rows may be NaN-padded
     after a sequence's end, as in Python: from the first step whose first
     value is NaN on, a Where keeps the state as it is (a masked update), so
-    the outputs are the Python model's for padded rows. The folded scaler
+    the outputs are the Python model's for padded rows. A folded model
+    (``fold_ = k > 1``) takes the same raw rows: the graph pads them with
+    NaN to a whole number of folded steps (Pad), reshapes to ``[N, ceil(T /
+    k), k * D]``, takes the padding mask from each folded step's first value
+    and reads the other NaN as 0 (a Where). The folded scaler
     steps become a Sub and a Div (on ``D`` values per step after the
     Reshape when they are per channel); the int8 matrices of a quantized model are stored
     as int8, converted by a Cast and a Mul by their scale (not
@@ -962,7 +1091,8 @@ def to_onnx(model):
     net = _network(model, "to_onnx")
     labels = _onnx_labels(net.classes)
     g = _Graph(onnx)
-    H, T, D = net.hidden_dim, net.n_timesteps, net.n_step_features
+    # T: the recurrence's steps (folded steps when fold > 1); D: raw features per timestep
+    H, T, D = net.hidden_dim, net.n_steps, net.n_step_features
     f32 = np.float32
 
     def standardize(v):  # the folded scalers; NaN padding stays NaN
@@ -975,13 +1105,24 @@ def to_onnx(model):
     x = "input"
     if not net.scaler_per_channel:
         x = standardize(x)  # one mean and scale per column of [N, T * D]
-    x = g.op("Reshape", x, g.const("shape", np.array([-1, T, D], dtype=np.int64)))
+    extra = net.n_steps * net.n_inputs - net.n_features
+    if extra:
+        # fold_steps: NaN after the row's end up to a whole number of folded steps
+        pads = g.const("pads", np.array([0, 0, 0, extra], dtype=np.int64))
+        x = g.op("Pad", x, pads, g.const("nan", f32(np.nan)), mode="constant")
+    x = g.op("Reshape", x, g.const("shape", np.array([-1, T * net.fold, D], dtype=np.int64)))
     if net.scaler_per_channel:
         x = standardize(x)  # D statistics, broadcast over [N, T, D]
+    if net.fold > 1:  # fold raw timesteps into one step of fold * D inputs
+        x = g.op("Reshape", x, g.const("shape", np.array([-1, T, net.n_inputs], dtype=np.int64)))
     # time-major [T, N, D], so one MatMul projects every timestep
     x = g.op("Transpose", x, perm=[1, 0, 2])
     # padding: a step whose first value is NaN ends the sequence, [T, N, 1]
     nan_first = g.op("IsNaN", g.op("Gather", x, g.const("first", np.array([0], dtype=np.int64)), axis=2))
+    if net.fold > 1:
+        # inside a folded step whose first value is observed, NaN (the timesteps after the
+        # sequence's end, the padding above) reads as 0, in standardized units
+        x = g.op("Where", g.op("IsNaN", x), g.const("zero", f32(0.0)), x)
     ended = None
     for wname in net.w_names:
         x = g.op("MatMul", x, _onnx_matrix(g, net.matrices[wname]))
@@ -1080,8 +1221,11 @@ def to_onnx(model):
         producer_version=__version__,
         opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
         doc_string=(
-            f"FastGRNN classifier ({net.cell}, {T} timesteps x {D} features, {net.n_classes} classes); "
-            "rows may be NaN-padded after a sequence's end (the first step whose first value is NaN ends it)"
+            f"FastGRNN classifier ({net.cell}, {net.n_timesteps} timesteps x {D} features"
+            + (f", read {net.fold} at a time" if net.fold > 1 else "")
+            + f", {net.n_classes} classes); rows may be NaN-padded after a sequence's end (the first "
+            + ("folded " if net.fold > 1 else "")
+            + "step whose first value is NaN ends it)"
         ),
     )
     proto.ir_version = 8  # the IR of opset 17: readable by onnxruntime >= 1.13

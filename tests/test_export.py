@@ -1,6 +1,7 @@
 """export_c (compiled with the system C compiler) and to_onnx (run in onnxruntime) against the Python model."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -587,3 +588,356 @@ def test_sequence_scaler_with_large_mean_warns_per_channel(seq_data, tmp_path):
         model = make_pipeline(SequenceScaler(), clf).fit(shifted, y)
     with pytest.warns(UserWarning, match=r"channel 1: .* float32"):
         export_c(model, tmp_path)
+
+
+# ------------------------------------------------------ folded models (fold > 1)
+
+FOLD = 3
+FOLD_T, FOLD_D = 8, 3  # fixed-length rows: 8 % 3 != 0, the last folded step holds 2 timesteps and zeros
+FOLD_SEQ_T = 10  # variable-length sequences of 1 to 10 steps: 10 % 3 != 0 too
+
+# name -> (classifier parameters, post-fit step); each fitted twice (see fold_fitted):
+# on fixed-length rows, and on variable-length sequences behind a scaler
+FOLD_MODELS = {
+    "fastgrnn": (dict(), None),
+    "fastrnn": (dict(cell="fastrnn"), None),
+    "guide": (dict(cell="guide"), None),
+    "low_rank": (dict(rank=2, u_rank=3, gate_nonlinearity="quantSigm", update_nonlinearity="quantTanh"), None),
+    "guide_low_rank_quantized": (dict(cell="guide", rank=2, u_rank=4, gate_nonlinearity="quantSigm4"), "quantize"),
+    "quantized": (dict(), "quantize"),
+    "sparse_trained": (dict(w_sparsity=0.5, u_sparsity=0.7, epochs=6), None),
+    "pruned_quantized": (dict(cell="fastrnn", u_rank=4), "prune_quantize"),
+    # per-column statistics instead: a StandardScaler step
+    "standard_scaler": (dict(cell="guide"), "standard_scaler"),
+}
+FOLD_KINDS = ("fixed", "varlen")
+FOLD_CASES = [(kind, key) for kind in FOLD_KINDS for key in sorted(FOLD_MODELS)]
+
+
+@pytest.fixture(scope="module")
+def fold_data():
+    """``fixed``: (rows of 8 steps x 3, y); ``varlen``: (sequences of 1..10 steps x 3, y, NaN-padded rows)."""
+    X, y = make_classification(
+        n_samples=N_SAMPLES,
+        n_features=FOLD_T * FOLD_D,
+        n_informative=12,
+        n_classes=3,
+        n_clusters_per_class=1,
+        random_state=1,
+    )
+    rng = np.random.RandomState(1)
+    lengths = rng.randint(1, FOLD_SEQ_T + 1, size=N_SAMPLES)
+    ys = rng.randint(3, size=N_SAMPLES)
+    drift = np.array([[0.5, -0.5, 0.0], [-0.3, 0.2, 0.6], [0.0, 0.4, -0.4]])
+    sequences = []
+    for length, label in zip(lengths, ys, strict=True):
+        steps = np.arange(length)[:, None]
+        # far from zero: a zero-fill before the scaler (raw 0, not standardized 0) would show
+        seq = 10.0 + 3.0 * rng.randn(length, FOLD_D) + 2.0 * drift[label] * steps
+        sequences.append(seq.astype(np.float32).astype(np.float64))
+    rows = pad_sequences(sequences).reshape(N_SAMPLES, -1)
+    assert rows.shape == (N_SAMPLES, FOLD_SEQ_T * FOLD_D)
+    return {"fixed": (X.astype(np.float32).astype(np.float64), y), "varlen": (sequences, ys, rows, lengths)}
+
+
+@pytest.fixture(scope="module")
+def fold_fitted(fold_data):
+    """``get(kind, key) -> (model, rows)``: the fold=3 model and the >= 1,000 rows to compare on."""
+    cache = {}
+
+    def get(kind, key):
+        if (kind, key) not in cache:
+            params, post = FOLD_MODELS[key]
+            params = {"hidden_dim": 8, "epochs": 4, "random_state": 0, "fold": FOLD, **params}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if kind == "fixed":
+                    X, y = fold_data["fixed"]
+                    clf = FastGRNNClassifier(n_timesteps=FOLD_T, **params)
+                    if post == "standard_scaler":
+                        X = (X * 3.0 + 5.0).astype(np.float32).astype(np.float64)
+                        model = make_pipeline(StandardScaler(), clf).fit(X, y)
+                    else:
+                        model = clf.fit(X, y)
+                else:
+                    sequences, y, X, _ = fold_data["varlen"]
+                    if post == "standard_scaler":  # per-column statistics of the NaN-padded rows
+                        clf = FastGRNNClassifier(n_timesteps=FOLD_SEQ_T, **params)
+                        model = make_pipeline(StandardScaler(), clf).fit(X, y)
+                    else:
+                        model = make_pipeline(SequenceScaler(), FastGRNNClassifier(**params)).fit(sequences, y)
+            clf = model[-1] if isinstance(model, Pipeline) else model
+            assert clf.fold_ == FOLD and clf.n_timesteps_ == (FOLD_T if kind == "fixed" else FOLD_SEQ_T)
+            if post == "quantize":
+                clf.quantize()
+            elif post == "prune_quantize":
+                clf.prune(0.6).quantize()
+            cache[kind, key] = (model, X)
+        return cache[kind, key]
+
+    return get
+
+
+def _guarded_harness_source(name):
+    """C ``main`` giving each row its own heap block: exactly N_FEATURES floats, or followed by canaries.
+
+    ``harness ROWS CANARIES`` prints what the usual harness prints. With
+    CANARIES = 0 a read past the row is a heap-buffer-overflow that
+    AddressSanitizer reports; else CANARIES huge values (1e30, not NaN: a
+    folded step reads NaN as 0) follow the row and would change the output.
+    """
+    P = name.upper()
+    return f"""#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "{name}.h"
+
+int main(int argc, char **argv)
+{{
+    float row[{P}_N_FEATURES], proba[{P}_N_CLASSES];
+    size_t canaries, i;
+    int k;
+    FILE *f;
+    if (argc != 3 || (f = fopen(argv[1], "rb")) == NULL) {{
+        return 2;
+    }}
+    canaries = (size_t)atol(argv[2]);
+    while (fread(row, sizeof(float), {P}_N_FEATURES, f) == {P}_N_FEATURES) {{
+        float *x = (float *)malloc(({P}_N_FEATURES + canaries) * sizeof(float));
+        if (x == NULL) {{
+            return 3;
+        }}
+        memcpy(x, row, sizeof row);
+        for (i = 0; i < canaries; ++i) {{
+            x[{P}_N_FEATURES + i] = 1e30f;
+        }}
+        printf("%d", {name}_predict(x));
+        {name}_predict_proba(x, proba);
+        for (k = 0; k < {P}_N_CLASSES; ++k) {{
+            printf(" %.9g", (double)proba[k]);
+        }}
+        printf("\\n");
+        free(x);
+    }}
+    fclose(f);
+    return 0;
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def asan_flags(tmp_path_factory):
+    """``["-fsanitize=address", ...]`` when the C compiler builds and runs AddressSanitizer programs here, else []."""
+    if CC is None:
+        return []
+    directory = tmp_path_factory.mktemp("asan")
+    probe = directory / "probe.c"
+    probe.write_text("#include <stdlib.h>\nint main(void)\n{\n    free(malloc(4));\n    return 0;\n}\n")
+    flags = ["-fsanitize=address", "-fno-omit-frame-pointer"]
+    exe = str(directory / "probe")
+    try:
+        subprocess.run([CC, *flags, "-o", exe, str(probe)], check=True, capture_output=True)
+        subprocess.run([exe], check=True, capture_output=True, env=_ASAN_ENV)
+    except (subprocess.CalledProcessError, OSError):
+        return []
+    return flags
+
+
+_ASAN_ENV = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0"}
+
+
+def _build_guarded(report, directory, name, asan_flags, source=None):
+    main = os.path.join(directory, "guarded.c")
+    with open(main, "w") as f:
+        f.write(_guarded_harness_source(name))
+    exe = os.path.join(directory, name + "_guarded")
+    cmd = [CC, *CFLAGS, *asan_flags, "-o", exe, main, source or report["source"], "-I", directory, "-lm"]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return exe
+
+
+def _run_guarded(exe, X, directory, canaries, check=True):
+    rows = os.path.join(directory, "rows.f32")
+    np.ascontiguousarray(X, dtype=np.float32).tofile(rows)
+    run = subprocess.run([exe, rows, str(canaries)], capture_output=True, text=True, env=_ASAN_ENV)
+    if not check:
+        return run
+    assert run.returncode == 0, run.stderr[-3000:]
+    table = np.loadtxt(run.stdout.splitlines(), ndmin=2)
+    return table[:, 0].astype(int), table[:, 1:]
+
+
+@needs_cc
+@pytest.mark.parametrize(("kind", "key"), FOLD_CASES)
+def test_c_folded_matches_python_and_reads_only_the_row(fold_fitted, fold_data, asan_flags, kind, key, tmp_path):
+    model, X = fold_fitted(kind, key)
+    assert X.shape[0] >= 1000
+    report = export_c(model, tmp_path, name="fo")
+    exe = _build_guarded(report, str(tmp_path), "fo", asan_flags)
+    # each row alone in a block of exactly T * D floats: AddressSanitizer (when available) fails on any read past it
+    index, proba = _run_guarded(exe, X, str(tmp_path), canaries=0)
+    _assert_matches(model, X, index, proba, labels_are_indices=True)
+    # ... and followed by huge values, which would change the output if read
+    index, proba = _run_guarded(exe, X, str(tmp_path), canaries=2 * FOLD * FOLD_D)
+    _assert_matches(model, X, index, proba, labels_are_indices=True)
+    if kind == "varlen" and key != "standard_scaler":
+        sequences, _, _, lengths = fold_data["varlen"]
+        _assert_matches_unpadded(model, sequences, lengths, index, proba)
+    # the input matrix reads fold * D values per step
+    first = report["matrices"][0]
+    assert first["name"] in ("W", "W1") and first["shape"][0] == FOLD * FOLD_D
+    assert report["fold"] == FOLD
+    assert report["quantized"] == (FOLD_MODELS[key][1] in ("quantize", "prune_quantize"))
+    T = FOLD_T if kind == "fixed" else FOLD_SEQ_T
+    if key == "standard_scaler":
+        assert report["scaler_layout"] == "per_column" and report["scaler_bytes"] == 8 * T * FOLD_D
+    elif kind == "varlen":
+        assert report["scaler_layout"] == "per_channel" and report["scaler_bytes"] == 8 * FOLD_D
+    header = open(report["header"]).read()
+    assert f"#define FO_FOLD {FOLD}" in header and f"#define FO_N_FEATURES {T * FOLD_D}" in header
+
+
+@needs_cc
+@pytest.mark.parametrize("key", ["sparse_trained", "pruned_quantized", "guide_low_rank_quantized"])
+@pytest.mark.parametrize("sparse", [True, False])
+def test_c_folded_dense_and_csr_storage_agree(fold_fitted, key, sparse, tmp_path):
+    model, X = fold_fitted("varlen", key)
+    exe, report = _build(model, str(tmp_path), "fs", sparse=sparse)
+    index, proba = _run_c(exe, X, str(tmp_path))
+    _assert_matches(model, X, index, proba, labels_are_indices=True)
+    assert {row["format"] for row in report["matrices"]} == ({"csr"} if sparse else {"dense"})
+
+
+@needs_cc
+def test_folded_guard_catches_a_read_past_the_row(fold_fitted, asan_flags, tmp_path):
+    """The guards of the test above are not vacuous: code that reads the partial last step whole fails them."""
+    model, X = fold_fitted("fixed", "fastgrnn")
+    report = export_c(model, tmp_path, name="fo")
+    source = open(report["source"]).read()
+    # the last of the 3 folded steps holds 6 of the row's values; read 9 instead
+    broken, n = re.subn(r"nx = t < 2 \? 9 : 6;", "nx = 9;", source)
+    assert n == 1
+    path = tmp_path / "broken.c"
+    path.write_text(broken)
+    exe = _build_guarded(report, str(tmp_path), "fo", asan_flags, source=str(path))
+    _, proba = _run_guarded(exe, X[:50], str(tmp_path), canaries=2 * FOLD * FOLD_D)
+    assert np.abs(proba - model.predict_proba(X[:50])).max() > 1e-3
+    if asan_flags:
+        run = _run_guarded(exe, X[:50], str(tmp_path), canaries=0, check=False)
+        assert run.returncode != 0 and "heap-buffer-overflow" in run.stderr
+
+
+def test_folded_report_counts_the_bytes_written(fold_fitted, tmp_path):
+    model, _ = fold_fitted("fixed", "fastgrnn")  # H=8, D=3, fold 3: 9 inputs per step, 3 classes, fp32
+    report = export_c(model, tmp_path, name="cf", sparse=False)
+    # W (3 * 3) x 8, U 8x8, b_z, b_h, W_out 8x3, b_out, zeta and zeta + nu
+    assert report["weight_bytes"] == 4 * (9 * 8 + 64 + 8 + 8 + 24 + 3 + 2)
+    # h, a, hu (8 floats each), xs (one folded step, 9 floats) + the 3 logits of predict
+    assert report["state_bytes"] == 4 * (8 + 8 + 8 + 9 + 3)
+    header = open(report["header"]).read()
+    assert "8 timesteps x 3 features read 3 at a time (3 steps of 9 inputs)" in header
+    assert "W          9x8" in header
+
+
+@pytest.mark.parametrize(("kind", "key"), FOLD_CASES)
+def test_onnx_folded_matches_python(fold_fitted, fold_data, kind, key):
+    pytest.importorskip("onnx")
+    model, X = fold_fitted(kind, key)
+    session, proto = _onnx_session(model)
+    label, proba = session.run(["label", "probabilities"], {"input": X.astype(np.float32)})
+    _assert_matches(model, X, label, proba, labels_are_indices=False)
+    if kind == "varlen" and key != "standard_scaler":
+        sequences, _, _, lengths = fold_data["varlen"]
+        _assert_matches_unpadded(model, sequences, lengths, np.searchsorted(_classes(model), label), proba)
+    ops = [node.op_type for node in proto.graph.node]
+    n_steps = -(-(FOLD_T if kind == "fixed" else FOLD_SEQ_T) // FOLD)
+    # NaN to a whole number of folded steps; the padding mask, and NaN -> 0 inside observed steps
+    assert ops.count("Pad") == 1 and ops.count("IsNaN") == 2 and ops.count("Where") == n_steps + 1
+    assert set(ops) <= {
+        "Add", "ArgMax", "Cast", "Clip", "Div", "Gather", "IsNaN", "MatMul", "Mul", "Neg", "Or", "Pad", "Relu",
+        "Reshape", "Sigmoid", "Softmax", "Split", "Sub", "Tanh", "Transpose", "Where",
+    }  # fmt: skip
+    assert proto.graph.input[0].type.tensor_type.shape.dim[1].dim_value == X.shape[1]  # raw rows in
+
+
+@needs_cc
+def test_one_folded_step_drops_dead_weights_and_matches(data, tmp_path):
+    """T = fold: one recurrent step, so U and the guide's reset gate are dead; T % fold == 0: no partial step."""
+    X, y = data  # 12 features: 4 timesteps x 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = FastGRNNClassifier(cell="guide", hidden_dim=8, n_timesteps=4, fold=4, epochs=4, random_state=0)
+        model.fit(X, y)
+    exe, report = _build(model, str(tmp_path), "one")
+    assert {row["name"] for row in report["matrices"]} == {"W", "W_out"} and len(report["omitted"]) == 2
+    assert "one folded step" in report["omitted"][0]
+    assert next(row for row in report["matrices"] if row["name"] == "W")["shape"] == (12, 16)
+    source = open(report["source"]).read()
+    assert "nx" not in source and "isnan(xt[j]) ? 0.0f : xt[j]" in source
+    index, proba = _run_c(exe, X, str(tmp_path))
+    _assert_matches(model, X, index, proba, labels_are_indices=True)
+    pytest.importorskip("onnx")
+    session, proto = _onnx_session(model)
+    label, proba = session.run(None, {"input": X.astype(np.float32)})
+    _assert_matches(model, X, label, proba, labels_are_indices=False)
+    assert "Pad" not in {node.op_type for node in proto.graph.node}
+
+
+def test_unfolded_export_has_no_fold_code(fitted, seq_fitted, tmp_path):
+    """fold_ = 1 writes the code of a model without folding (no FOLD define, no zero-fill)."""
+    for model in (fitted("pipeline")[0], seq_fitted("fastgrnn")):
+        assert model[-1].fold_ == 1
+        report = export_c(model, tmp_path, name="nf")
+        source, header = open(report["source"]).read(), open(report["header"]).read()
+        assert "FOLD" not in header and "folded" not in header and "fold" not in source
+        assert "isnan(xt[j])" not in source and "nx" not in source and report["fold"] == 1
+
+
+@needs_cc
+@pytest.mark.parametrize(("T", "D", "fold", "cell"), [(2, 3, 5, "guide"), (8, 1, 3, "fastgrnn"), (7, 2, 2, "fastrnn")])
+def test_folded_edge_shapes(asan_flags, T, D, fold, cell, tmp_path):
+    """fold > T (one partial step), one channel (a per-channel scaler of one value), T odd with fold 2."""
+    rng = np.random.RandomState(T * 10 + D)
+    X = (rng.randn(N_SAMPLES, T * D) * 2.0 + 4.0).astype(np.float32).astype(np.float64)
+    y = (X[:, :D].sum(axis=1) > 4.0 * D).astype(int)
+    for i, length in enumerate(rng.randint(1, T + 1, size=N_SAMPLES)):
+        X[i, length * D :] = np.nan
+    clf = FastGRNNClassifier(cell=cell, hidden_dim=4, n_timesteps=T, fold=fold, epochs=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = make_pipeline(SequenceScaler(n_timesteps=T), clf).fit(X, y)
+    report = export_c(model, tmp_path, name="ed")
+    assert report["matrices"][0]["shape"][0] == fold * D and report["scaler_layout"] == "per_channel"
+    exe = _build_guarded(report, str(tmp_path), "ed", asan_flags)
+    index, proba = _run_guarded(exe, X, str(tmp_path), canaries=0)
+    _assert_matches(model, X, index, proba, labels_are_indices=True)
+    pytest.importorskip("onnx")
+    session, _ = _onnx_session(model)
+    label, proba = session.run(None, {"input": X.astype(np.float32)})
+    _assert_matches(model, X, label, proba, labels_are_indices=False)
+
+
+@needs_cc
+def test_folded_c_and_onnx_on_rows_python_rejects(fold_fitted, fold_data, tmp_path):
+    """Documented in docs/export.md: the end is checked on each folded step's first value; other NaN read as 0."""
+    model, _ = fold_fitted("varlen", "fastgrnn")
+    sequences, _, _, _ = fold_data["varlen"]
+    full = np.stack([s for s in sequences if len(s) == FOLD_SEQ_T][:20]).reshape(-1, FOLD_SEQ_T * FOLD_D)
+    k = FOLD * FOLD_D  # values per folded step
+    odd = full.copy()
+    odd[:, 4] = np.nan  # timestep 2, channel 1: inside the first folded step, read as 0 (standardized)
+    odd[:, k : k + FOLD_D] = np.nan  # timestep 4 = the first of folded step 2: the sequence ends
+    odd[:, k + FOLD_D :] = 7.0  # observed values after that: never read
+    # the same in rows Python accepts: the mean standardizes to 0, and the sequence ends after timestep 3
+    valid = full.copy()
+    valid[:, 4] = model[0].mean_[1]
+    valid[:, k:] = np.nan
+    expected = model.predict_proba(valid)
+    exe, _ = _build(model, str(tmp_path), "rj")
+    _, proba = _run_c(exe, odd, str(tmp_path))
+    np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-5)
+    pytest.importorskip("onnx")
+    session, _ = _onnx_session(model)
+    _, proba = session.run(None, {"input": odd.astype(np.float32)})
+    np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-5)
