@@ -17,11 +17,19 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv, cross_val_predict
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    has_fit_parameter,
+    validate_data,
+)
 
 from ._cells import softmax
 from ._classifier import FastGRNNClassifier, _restore_on_error
 from ._persist import load
+from ._sequences import as_steps, concatenate_sequences, is_sequence_list
 
 #: floor of predict_proba before the log: a probability of exactly 0 becomes a
 #: logit of about -708, whose soft target is 0 for any sensible temperature,
@@ -288,14 +296,31 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         with _restore_on_error(self):
             X_teacher, X_unlabeled_teacher = X, X_unlabeled
-            X, y = validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32])
+            # sequences (3-D arrays, lists of (T_i, D) arrays, NaN padding) go to
+            # the teacher as given and to the student as NaN-padded 3-D arrays;
+            # the student validates the padding
+            sequences = _is_sequence_input(X)
+            if sequences:
+                self.__dict__.pop("n_features_in_", None)
+                X = as_steps(X)
+                y = column_or_1d(y, warn=True)
+                check_consistent_length(X, y)
+            else:
+                X, y = validate_data(
+                    self, X, y, reset=True, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan"
+                )
             check_classification_targets(y)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
                 if not sample_weight.sum() > 0:
                     raise ValueError("sample_weight must contain at least one positive weight; all weights are zero.")
             if X_unlabeled is not None:
-                X_unlabeled = validate_data(self, X_unlabeled, reset=False, dtype=X.dtype)
+                if sequences:
+                    X_unlabeled = as_steps(X_unlabeled)
+                else:
+                    X_unlabeled = validate_data(
+                        self, X_unlabeled, reset=False, dtype=X.dtype, ensure_all_finite="allow-nan"
+                    )
 
             teacher, folds = self._fitted_teacher(X_teacher, y, sample_weight)
             if folds is None:
@@ -318,7 +343,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                         f"the teacher returned {extra.shape[0]} rows for {X_unlabeled.shape[0]} rows of X_unlabeled."
                     )
                 n_transfer = X_unlabeled.shape[0]
-                X_student = np.concatenate([X, X_unlabeled])
+                X_student = concatenate_sequences(X, X_unlabeled) if sequences else np.concatenate([X, X_unlabeled])
                 # argmax of softmax(z / T) is argmax of z: the teacher's own prediction
                 y_student = np.concatenate([y, classes[extra.argmax(axis=1)]])
                 targets = np.concatenate([targets, extra])
@@ -336,6 +361,8 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.teacher_ = teacher
             self.student_ = student
             self.classes_ = student.classes_
+            if sequences:
+                self.n_features_in_ = student.n_features_in_
             self.n_transfer_ = n_transfer
         return self
 
@@ -440,7 +467,9 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _check_X(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        if _is_sequence_input(X):  # any number of steps: the student checks the features per step
+            return X
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
 
     def predict(self, X):
         """Class of each row, by the student."""
@@ -473,3 +502,8 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False
         return tags
+
+
+def _is_sequence_input(X):
+    """A 3-D array or a list of 2-D sequences (not 2-D rows)."""
+    return is_sequence_list(X) or getattr(X, "ndim", None) == 3

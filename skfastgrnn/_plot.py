@@ -75,7 +75,7 @@ def plot_history(history, ax=None):
     >>> from sklearn.datasets import make_classification
     >>> from skfastgrnn import FastGRNNClassifier, plot_history
     >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
-    >>> clf = FastGRNNClassifier(epochs=5, random_state=0).fit(X, y)
+    >>> clf = FastGRNNClassifier(epochs=5, validation_split=0.1, random_state=0).fit(X, y)
     >>> ax = plot_history(clf)
     >>> [line.get_label() for line in ax.get_lines()][:2]
     ['train loss', 'validation loss']

@@ -202,3 +202,69 @@ def channel_statistics(X3):
     centred = np.where(observed, values - mean, 0.0)
     var = (centred * centred).sum(axis=0) / safe
     return count, mean, var
+
+
+def fold_steps(X, n_timesteps, fold):
+    """Read ``fold`` consecutive steps as one step of ``fold * D`` features.
+
+    Long series are where recurrent cells are weakest (a gradient through
+    hundreds of steps); folding ``k`` steps into one shortens the recurrence
+    ``k`` times and lets the input matrix see ``k`` steps at once.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_timesteps * D)
+        Validated rows ``[x_1, ..., x_T]``, possibly NaN padded after each end.
+    n_timesteps : int
+    fold : int >= 1
+
+    Returns
+    -------
+    rows : ndarray of shape (n, ceil(T / fold) * fold * D)
+        The same memory when nothing needs padding (``T`` a multiple of
+        ``fold`` and no NaN), else a copy: the last folded step of a sequence
+        whose length is not a multiple of ``fold`` holds its last steps
+        followed by zeros; folded steps that start after the end stay NaN
+        (padding).
+    n_folded : int
+        ``ceil(T / fold)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, n = fold_steps(np.arange(5.0)[None], 5, 2)  # 5 steps of 1 feature
+    >>> n, rows.tolist()
+    (3, [[0.0, 1.0, 2.0, 3.0, 4.0, 0.0]])
+    """
+    if fold == 1:
+        return X, n_timesteps
+    n, width = X.shape
+    D = width // n_timesteps
+    n_folded = -(-n_timesteps // fold)
+    extra = (n_folded * fold - n_timesteps) * D
+    if extra:
+        X = np.concatenate([X, np.full((n, extra), np.nan, dtype=X.dtype)], axis=1)
+    elif bool(np.isfinite(X.sum())):
+        return X, n_folded
+    else:
+        X = X.copy()
+    steps = X.reshape(n, n_folded, fold * D)
+    nan = np.isnan(steps)
+    # a folded step whose first value is observed is part of the sequence: its
+    # NaN are the steps after the end inside it, read as zeros
+    nan &= ~nan[:, :, :1]
+    steps[nan] = 0.0
+    return X, n_folded
+
+
+def concatenate_sequences(A, B):
+    """Stack two ``(n, T, D)`` arrays of sequences, NaN-padding the shorter ``T``."""
+    T = max(A.shape[1], B.shape[1])
+
+    def widen(X):
+        if X.shape[1] == T:
+            return X
+        pad = np.full((X.shape[0], T - X.shape[1], X.shape[2]), np.nan, dtype=X.dtype)
+        return np.concatenate([X, pad], axis=1)
+
+    return np.concatenate([widen(A), widen(B)])

@@ -22,6 +22,14 @@ from ._sequences import batch_lengths
 #: rows x timesteps x hidden units of one evaluation chunk (2 MB per array in float64)
 _CHUNK_ELEMENTS = 2**18
 
+#: a model has "learned" once its monitored loss is below this fraction of the
+#: loss of predicting the class frequencies; early stopping waits for that
+LEARNED_FRACTION = 0.95
+
+#: the budget "ran out too early" when the last window of epochs made more than
+#: this fraction of the whole loss decrease (see :func:`convergence`)
+STILL_IMPROVING_FRACTION = 0.01
+
 
 class TrainingDivergedError(FloatingPointError, ValueError):
     """The loss or the weights stopped being finite during training."""
@@ -287,6 +295,13 @@ def train(
         epoch and what to change.
     """
     has_val = val_idx is not None and len(val_idx) > 0
+    # the plateau rule: a loss still at the class-prior level is a model that has
+    # not started to learn (e.g. a memory task before its breakthrough), not one
+    # that stopped improving, so early stopping waits (not for distillation,
+    # whose training loss has another scale)
+    prior = prior_loss(y[train_idx], weight[train_idx], layout.n_outputs)
+    comparable = soft_targets is None or has_val
+    learned_below = LEARNED_FRACTION * prior if comparable else np.inf
     l2_mask = None
     if config.l2_reg > 0:
         l2_mask = config.l2_reg * layout.mask(layout.matrix_names, theta.dtype)
@@ -355,14 +370,64 @@ def train(
             best_theta = theta.copy()
         else:
             since_best += 1
-            if since_best >= patience:
+            if since_best >= patience and best_loss < learned_below:
                 stopped_early = True
                 break
     if best_theta is not None:
         theta[...] = best_theta
     else:
         best_epoch = history[-1]["epoch"]
-    return {"history": history, "best_epoch": best_epoch, "stopped_early": stopped_early, "support": support}
+    monitor = "val_loss" if has_val else "train_loss"
+    verdict = convergence([h[monitor] for h in history], prior, window=patience or config.lr_decay_step)
+    if not comparable:  # a distillation loss: no class-prior yardstick
+        verdict["learned"] = True
+    return {
+        "history": history,
+        "best_epoch": best_epoch,
+        "stopped_early": stopped_early,
+        "support": support,
+        "monitor": monitor,
+        "prior_loss": prior,
+        **verdict,
+    }
+
+
+def prior_loss(y, weight, n_classes):
+    """Weighted cross-entropy of predicting the class frequencies of ``y``: the loss of a model that learned nothing."""
+    freq = np.bincount(y, weights=weight, minlength=n_classes)
+    freq = freq[freq > 0] / freq.sum()
+    return float(-(freq * np.log(freq)).sum())
+
+
+def convergence(losses, prior, window):
+    """Did training learn, and would more epochs still help?
+
+    ``learned``: the best loss went below ``LEARNED_FRACTION`` of ``prior``
+    (the loss of predicting the class frequencies). ``still_improving``: the
+    last ``window`` epochs made more than ``STILL_IMPROVING_FRACTION`` of the
+    whole decrease of the best loss, from ``max(prior, first loss)``. Losses
+    near zero keep shrinking by tiny amounts that change no prediction: those
+    are not "still improving".
+
+    Examples
+    --------
+    >>> convergence([0.7, 0.2, 0.1, 0.1], prior=0.69, window=2)
+    {'learned': True, 'still_improving': True, 'best_loss': 0.1}
+    >>> convergence([0.7, 0.1, 0.1, 0.1], prior=0.69, window=2)
+    {'learned': True, 'still_improving': False, 'best_loss': 0.1}
+    """
+    best = np.minimum.accumulate(np.asarray(losses, dtype=float))
+    final = float(best[-1])
+    start = max(prior, float(losses[0]))
+    if len(best) > window:
+        recent = float(best[-window - 1]) - final
+    else:
+        recent = start - final
+    return {
+        "learned": final < LEARNED_FRACTION * prior,
+        "still_improving": recent > STILL_IMPROVING_FRACTION * max(start - final, 1e-12),
+        "best_loss": final,
+    }
 
 
 def _format_epoch(entry, last_epoch):

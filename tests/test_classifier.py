@@ -2,6 +2,7 @@
 
 import pickle
 import threading
+import warnings
 
 import joblib
 import numpy as np
@@ -14,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skfastgrnn import FastGRNNClassifier, TrainingDivergedError
+from skfastgrnn.datasets import make_routing
 
 FAST = dict(epochs=5, validation_split=0.0, early_stopping_patience=None, random_state=0)
 
@@ -122,7 +124,7 @@ def test_same_random_state_gives_bit_identical_weights(blobs):
 
 def test_early_stopping_restores_the_best_weights(blobs):
     X, y = blobs
-    params = dict(epochs=200, learning_rate=0.05, random_state=0)
+    params = dict(epochs=200, learning_rate=0.05, validation_split=0.1, random_state=0)
     stopped = FastGRNNClassifier(early_stopping_patience=3, **params).fit(X, y)
     val_losses = [h["val_loss"] for h in stopped.history_]
     assert stopped.n_iter_ < 200
@@ -136,7 +138,9 @@ def test_early_stopping_restores_the_best_weights(blobs):
 
 def test_history_records_every_epoch(blobs):
     X, y = blobs
-    model = FastGRNNClassifier(epochs=4, early_stopping_patience=None, lr_decay=0.5, lr_decay_step=2).fit(X, y)
+    model = FastGRNNClassifier(
+        epochs=4, validation_split=0.1, early_stopping_patience=None, lr_decay=0.5, lr_decay_step=2
+    ).fit(X, y)
     assert [h["epoch"] for h in model.history_] == [1, 2, 3, 4]
     assert [h["learning_rate"] for h in model.history_] == [0.01, 0.01, 0.005, 0.005]
     keys = {"epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "learning_rate", "seconds"}
@@ -165,13 +169,48 @@ def test_validation_split_is_stratified_and_seeded(blobs):
 
 def test_convergence_warning_when_epochs_run_out(blobs):
     X, y = blobs
-    with pytest.warns(ConvergenceWarning, match="epoch budget.*ran out"):
+    with pytest.warns(ConvergenceWarning, match="epoch budget.*ran out while the train_loss was still improving"):
         FastGRNNClassifier(epochs=2, random_state=0).fit(X, y)
+
+
+def test_no_warning_when_more_epochs_would_not_help(blobs):
+    # 100 epochs on easy data: the budget runs out, but the last 20 epochs only
+    # shave a tail off a loss already near its floor
+    X, y = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = FastGRNNClassifier(random_state=0).fit(X, y)
+    assert model.n_iter_ == 100 or model.n_iter_ < 100  # ran out or stopped: either way quiet
+
+
+@pytest.mark.parametrize(
+    "scale, params",
+    [(1e30, {}), (1.0, {"learning_rate": 1e9, "grad_clip": None})],
+    ids=["unscaled-huge-inputs", "huge-learning-rate"],
+)
+def test_a_fit_that_never_learns_warns_with_advice(scale, params):
+    # at 1e30 every pre-activation saturates and the routing rule is out of reach
+    X, y = make_routing(600, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="did not learn.*Standardize the inputs"):
+        FastGRNNClassifier(hidden_dim=4, epochs=30, random_state=0, **params).fit(X * scale, y)
+
+
+def test_early_stopping_waits_while_the_loss_sits_at_the_class_prior():
+    """The plateau rule: no early stop before the model has learned anything."""
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((200, 3)), rng.randint(2, size=200)  # labels are noise
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        patient = FastGRNNClassifier(4, epochs=30, early_stopping_patience=2, l2_reg=10.0, random_state=0).fit(X, y)
+    # a strong L2 keeps the training loss at the prior: patience 2 would stop by epoch ~5 otherwise
+    assert patient.n_iter_ == 30
 
 
 def test_verbose_prints_one_line_per_epoch(blobs, capsys):
     X, y = blobs
-    FastGRNNClassifier(epochs=3, early_stopping_patience=None, verbose=1, random_state=0).fit(X, y)
+    FastGRNNClassifier(epochs=3, validation_split=0.1, early_stopping_patience=None, verbose=1, random_state=0).fit(
+        X, y
+    )
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 3
     assert lines[0].startswith("epoch 1/3") and "val_loss" in lines[0] and "val_accuracy" in lines[0]
@@ -330,7 +369,7 @@ def test_predict_before_fit():
 def test_tiny_data_falls_back_to_no_validation():
     X = np.arange(12.0).reshape(6, 2)
     with pytest.warns(UserWarning, match="too few rows"):
-        model = FastGRNNClassifier(epochs=2, random_state=0).fit(X, [0, 0, 0, 1, 1, 1])
+        model = FastGRNNClassifier(epochs=2, validation_split=0.1, random_state=0).fit(X, [0, 0, 0, 1, 1, 1])
     assert model.history_[0]["val_loss"] is None
 
 
@@ -389,7 +428,7 @@ def test_concurrent_predict_proba_is_identical(blobs):
 
 def test_weights_are_named_views_of_one_vector(blobs):
     X, y = blobs
-    model = FastGRNNClassifier(rank=2, u_rank=4, **FAST).fit(X, y)
+    model = FastGRNNClassifier(16, rank=2, u_rank=4, **FAST).fit(X, y)
     w = model.weights_
     assert set(w) == {"W1", "W2", "U1", "U2", "b_z", "b_h", "zeta_logit", "nu_logit", "W_out", "b_out"}
     assert w["W1"].shape == (6, 2) and w["U2"].shape == (4, 16) and w["W_out"].shape == (16, 3)

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -512,3 +513,32 @@ def test_example_runs_quick():
     )
     assert result.returncode == 0, result.stderr
     assert "distilled" in result.stdout
+
+
+def test_distils_variable_length_sequences(variable_length):
+    """Lists of (T_i, D) arrays reach the teacher as given and the student NaN-padded."""
+    from skfastgrnn import SequenceScaler
+    from skfastgrnn._sequences import pad_sequences
+
+    seqs, y = variable_length
+    model = make_pipeline(
+        SequenceScaler(),
+        DistilledFastGRNN(
+            teacher=FastGRNNClassifier(16, epochs=15, random_state=0),
+            student=FastGRNNClassifier(8, epochs=15, random_state=0),
+        ),
+    )
+    unlabeled = [np.vstack([s, s]) for s in seqs[160:200]]  # longer than any labelled sequence
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(seqs[:160], y[:160], distilledfastgrnn__X_unlabeled=model[0].fit(seqs[:160]).transform(unlabeled))
+    distilled = model[-1]
+    assert distilled.n_transfer_ == 40 and distilled.student_.n_timesteps_ == 2 * max(len(s) for s in seqs[160:200])
+    assert model.score(seqs[200:], y[200:]) > 0.8
+    # a padded sequence predicts what it predicts alone
+    together = model.predict_proba(seqs[200:])
+    alone = np.vstack([model.predict_proba([s]) for s in seqs[200:]])
+    np.testing.assert_allclose(together, alone, rtol=1e-12, atol=1e-14)
+    rows = pad_sequences(seqs[200:]).reshape(len(seqs) - 200, -1)
+    with pytest.raises(ValueError, match="features per timestep|expecting"):
+        distilled.predict(rows)  # 2-D rows of another width than the fit: a clear error

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import skfastgrnn
+import skfastgrnn.datasets
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -81,7 +82,7 @@ def test_parameter_table_lists_every_parameter_with_its_default():
 def test_parameter_table_rejects_a_wrong_default():
     class Wrong(skfastgrnn.FastGRNNClassifier):
         __doc__ = skfastgrnn.FastGRNNClassifier.__doc__.replace(
-            "hidden_dim : int, default=16", "hidden_dim : int, default=8"
+            "hidden_dim : int, default=32", "hidden_dim : int, default=8"
         )  # noqa: E501
 
     with pytest.raises(ValueError, match="hidden_dim: the docstring says default=8"):
@@ -116,6 +117,11 @@ def _message(action):
 
 def _clf(**params):
     return skfastgrnn.FastGRNNClassifier(hidden_dim=4, epochs=2, random_state=0, **params)
+
+
+def _routing_times(scale):
+    X, y = skfastgrnn.datasets.make_routing(400, random_state=0)
+    return X * scale, y
 
 
 def _data(n=60, width=4):
@@ -165,7 +171,10 @@ def _diverged(monkeypatch):
 
 
 TROUBLES = {
-    "ran out before early stopping": lambda tp, mp: lambda: _clf().fit(*_data()),
+    "ran out while the train_loss was still improving": lambda tp, mp: (
+        lambda: skfastgrnn.FastGRNNClassifier(epochs=6, random_state=0).fit(*_routing_times(5.0))
+    ),
+    "did not learn": lambda tp, mp: lambda: _clf().fit(*_routing_times(1e30)),
     "TrainingDivergedError: Training diverged in epoch": lambda tp, mp: _diverged(mp),
     "ValueError: X contains NaN inside a step": lambda tp, mp: (
         lambda: _clf().fit(np.where(np.eye(10, 2) > 0, np.nan, 1.0), np.arange(10) % 2)
@@ -176,7 +185,9 @@ TROUBLES = {
     "UserWarning: X has shape (4, 1, 6), read as (n_samples, n_timesteps, n_features)": lambda tp, mp: (
         lambda: _clf().fit(np.ones((4, 1, 6)), np.arange(4) % 2)
     ),
-    "leaves too few rows for a stratified validation set": lambda tp, mp: lambda: _clf().fit(*_data(n=6)),
+    "leaves too few rows for a stratified validation set": lambda tp, mp: (
+        lambda: _clf(validation_split=0.1).fit(*_data(n=6))
+    ),
     "which cannot be split into n_timesteps=": lambda tp, mp: lambda: _clf(n_timesteps=3).fit(*_data()),
     "ValueError: warm_start=True cannot change": lambda tp, mp: _warm_start_change(),
     "the model was not trained with": lambda tp, mp: _new_label(),

@@ -8,7 +8,14 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from skfastgrnn import FastGRNNClassifier, SequenceScaler
-from skfastgrnn._sequences import as_steps, batch_lengths, channel_statistics, pad_sequences, sequence_lengths
+from skfastgrnn._sequences import (
+    as_steps,
+    batch_lengths,
+    channel_statistics,
+    fold_steps,
+    pad_sequences,
+    sequence_lengths,
+)
 
 
 def _quiet_fit(model, X, y):
@@ -165,3 +172,57 @@ def test_wrong_features_per_step_at_predict(variable_length):
     model = _quiet_fit(FastGRNNClassifier(4, epochs=1, random_state=0), seqs, y)
     with pytest.raises(ValueError, match="3 features per timestep"):
         model.predict([np.ones((4, 3))])
+
+
+# ------------------------------------------------------------------ folding long series
+
+
+def test_fold_steps_reads_k_steps_as_one_and_completes_the_last_with_zeros():
+    X = np.arange(10.0).reshape(1, 10)  # 5 steps of 2 features
+    rows, n = fold_steps(X, 5, 2)
+    assert n == 3
+    np.testing.assert_array_equal(rows.reshape(3, 4), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 0, 0]])
+    same, n_same = fold_steps(X[:, :8], 4, 2)  # a multiple of k and no NaN: the same memory
+    assert n_same == 2 and np.shares_memory(same, X)
+
+
+def test_fold_steps_keeps_whole_padding_steps_as_padding():
+    seqs = [np.ones((5, 1)), np.ones((2, 1)), np.ones((3, 1))]
+    rows, n = fold_steps(pad_sequences(seqs).reshape(3, -1), 5, 2)
+    steps = rows.reshape(3, n, 2)
+    # lengths 5 -> 3 folded steps (last half zero), 2 -> 1, 3 -> 2 (last half zero)
+    assert sequence_lengths(steps).tolist() == [3, 1, 2]
+    assert steps[0, 2].tolist() == [1.0, 0.0] and steps[2, 1].tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("T, expected", [(1, 1), (24, 1), (64, 1), (65, 3), (251, 8), (1460, 46)])
+def test_auto_fold_keeps_about_32_steps_for_long_series(T, expected):
+    X = np.random.RandomState(0).standard_normal((6, T, 1))
+    model = _quiet_fit(FastGRNNClassifier(2, epochs=1, random_state=0), X, np.arange(6) % 2)
+    assert model.fold_ == expected
+    assert model.weights_["W"].shape[0] == expected  # the cell reads fold_ * D features per step
+
+
+def test_folded_model_equals_an_unfolded_model_on_folded_rows():
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((60, 12)), np.arange(60) % 2
+    folded = _quiet_fit(FastGRNNClassifier(4, n_timesteps=12, fold=3, epochs=2, random_state=0), X, y)
+    plain = _quiet_fit(FastGRNNClassifier(4, n_timesteps=4, fold=1, epochs=2, random_state=0), X, y)
+    np.testing.assert_allclose(folded._theta, plain._theta)
+    np.testing.assert_allclose(folded.predict_proba(X), plain.predict_proba(X))
+
+
+def test_folded_variable_length_predicts_what_each_sequence_predicts_alone(variable_length):
+    seqs, y = variable_length
+    model = _quiet_fit(FastGRNNClassifier(6, fold=4, epochs=3, random_state=0), seqs, y)
+    together = model.predict_proba(seqs[:40])
+    alone = np.vstack([model.predict_proba(s[None]) for s in seqs[:40]])
+    np.testing.assert_allclose(together, alone, rtol=1e-12, atol=1e-14)
+
+
+def test_warm_start_cannot_change_fold():
+    X, y = np.random.RandomState(0).standard_normal((20, 8)), np.arange(20) % 2
+    model = _quiet_fit(FastGRNNClassifier(2, n_timesteps=8, fold=2, epochs=1, warm_start=True), X, y)
+    model.set_params(fold=4)
+    with pytest.raises(ValueError, match="fold"):
+        model.fit(X, y)
