@@ -1,11 +1,11 @@
-"""One-file persistence of a FastGRNNClassifier or a scaler + classifier Pipeline.
+"""One-file persistence of a FastGRNNClassifier or a scalers + classifier Pipeline.
 
 The file is `safetensors <https://huggingface.co/docs/safetensors>`_: a JSON
 header followed by raw little-endian tensors. Loading parses JSON and copies
 numbers: it never executes code, unlike pickle.
 
-Contents of a file (format ``"skfastgrnn"``, version :data:`FORMAT_VERSION`)
----------------------------------------------------------------------------
+Contents of a file (format ``"skfastgrnn"``)
+--------------------------------------------
 Tensors, for a classifier (prefixed ``step<i>.`` inside a Pipeline):
 
 - one tensor per named parameter of the network (``W`` or ``W1``/``W2``, ``U``
@@ -18,16 +18,41 @@ Tensors, for a classifier (prefixed ``step<i>.`` inside a Pipeline):
   bit-packed (``numpy.packbits``), so a warm-start fit after loading keeps the
   pruned weights at zero.
 
-A StandardScaler step stores ``mean_``, ``var_``, ``scale_`` (those that are
-not None) and ``n_samples_seen_``.
+A StandardScaler step stores the tensors ``mean_``, ``var_``, ``scale_`` (those
+that are not None) and ``n_samples_seen_``, and the metadata ``params``,
+``n_features_in``, ``feature_names_in`` (if any) and ``n_samples_seen_scalar``.
+
+A SequenceScaler step (one statistic per channel, shared by all timesteps)
+stores the tensors ``mean_``, ``var_``, ``scale_`` (those that are not None,
+shape ``(n_channels,)``) and ``n_samples_seen_`` (int64, shape ``(1,)``), and
+the metadata ``params`` (``n_timesteps``, ``channels_first``, ``with_mean``,
+``with_std``, ``copy``), ``n_channels`` and, only when it was fitted on 2-D
+rows, ``n_features_in`` and ``feature_names_in`` (if any).
 
 Metadata (all strings, as safetensors requires): ``format``,
 ``format_version``, ``package_version``, ``kind`` (``FastGRNNClassifier`` or
-``Pipeline``), ``checksum_sha256`` (over the metadata and every tensor, so a
+``Pipeline``), ``steps`` (a Pipeline's ``[name, class name]`` pairs),
+``checksum_sha256`` (over the metadata and every tensor, so a
 flipped byte anywhere is detected), and per estimator its ``params``
 (``get_params`` as JSON), ``classes`` (dtype and values as JSON),
 ``n_features_in``, ``feature_names_in``, ``n_timesteps``, ``n_step_features``,
-``n_iter``, ``best_epoch``, ``fitted_architecture`` and ``quantization``.
+``fold`` (``fold_``: timesteps read as one step of the cell), ``n_iter``,
+``best_epoch``, ``fitted_architecture`` and ``quantization``.
+
+Format versions
+---------------
+Files are written with :data:`FORMAT_VERSION`; a reader refuses a newer
+version with an "upgrade skfastgrnn" message (rather than misreading it) and
+reads every older one:
+
+- 1: a FastGRNNClassifier, or a Pipeline of StandardScaler steps followed by
+  one FastGRNNClassifier; the classifier reads one timestep per step of the
+  cell (there is no ``fold``: such a model loads with ``fold=1``).
+- 2: adds SequenceScaler steps (in any mix with StandardScaler steps) and the
+  classifier's ``fold`` (the parameter in ``params`` and
+  ``fitted_architecture``, ``fold_`` in the metadata entry ``fold``). Every
+  classifier now records its fold, which a version-1 reader does not know,
+  so every file is written as version 2.
 
 Not stored: the Adam moments (a loaded model restarts Adam, as a warm-start fit
 does anyway), ``history_`` (see ``save_metrics``; a loaded model has an empty
@@ -59,10 +84,16 @@ from sklearn.utils.validation import check_is_fitted
 from . import _compress
 from ._cells import CELLS, Layout
 from ._optim import adam_state
+from ._scaler import SequenceScaler
 
 FORMAT = "skfastgrnn"
-#: bump when a change would make older readers misread a file
-FORMAT_VERSION = 1
+#: the format version this package writes, and the newest it reads; bump when a
+#: change would make older readers misread a file (see "Format versions" above)
+FORMAT_VERSION = 2
+#: the version that introduced each step kind a Pipeline may hold before its classifier
+_SCALER_VERSIONS = {"StandardScaler": 1, "SequenceScaler": 2}
+#: the version that introduced the classifier's ``fold``
+_FOLD_VERSION = 2
 METRICS_FORMAT = "skfastgrnn-metrics"
 METRICS_FORMAT_VERSION = 1
 QUANT_SCHEME = "int8-symmetric-per-tensor"
@@ -190,7 +221,7 @@ def _encode_classifier(clf, prefix, tensors, meta):
     meta[prefix + "params"] = _json(params, "get_params()")
     meta[prefix + "fitted_architecture"] = _json(clf._fitted_architecture, "the fitted architecture")
     meta[prefix + "classes"] = _encode_classes(clf.classes_)
-    for key in ("n_features_in", "n_timesteps", "n_step_features", "n_iter", "best_epoch"):
+    for key in ("n_features_in", "n_timesteps", "n_step_features", "fold", "n_iter", "best_epoch"):
         meta[prefix + key] = _json(getattr(clf, key + "_"), key + "_")
     if hasattr(clf, "feature_names_in_"):
         meta[prefix + "feature_names_in"] = _json(list(clf.feature_names_in_), "feature_names_in_")
@@ -218,6 +249,43 @@ def _encode_scaler(scaler, prefix, tensors, meta):
     meta[prefix + "n_samples_seen_scalar"] = _json(seen.ndim == 0, "n_samples_seen_")
 
 
+def _encode_sequence_scaler(scaler, prefix, tensors, meta):
+    check_is_fitted(scaler, "n_channels_")
+    meta[prefix + "params"] = _json(scaler.get_params(deep=False), "SequenceScaler parameters")
+    meta[prefix + "n_channels"] = _json(scaler.n_channels_, "n_channels_")
+    if hasattr(scaler, "n_features_in_"):  # fitted on 2-D rows
+        meta[prefix + "n_features_in"] = _json(scaler.n_features_in_, "n_features_in_")
+        if hasattr(scaler, "feature_names_in_"):
+            meta[prefix + "feature_names_in"] = _json(list(scaler.feature_names_in_), "feature_names_in_")
+    for name in ("mean_", "var_", "scale_"):
+        value = getattr(scaler, name)
+        if value is not None:
+            tensors[prefix + name] = np.ascontiguousarray(value)
+    tensors[prefix + "n_samples_seen_"] = np.array([scaler.n_samples_seen_], dtype=np.int64)
+
+
+_SCALER_ENCODERS = {StandardScaler: _encode_scaler, SequenceScaler: _encode_sequence_scaler}
+
+
+def _check_widths(steps, fail):
+    """``fail(message)`` unless rows of the classifier's width can pass through every step.
+
+    Every step that knows its input width (``n_features_in_``: the classifier,
+    a StandardScaler, a SequenceScaler fitted on 2-D rows) must agree, and
+    each SequenceScaler's ``n_channels_`` must divide that width.
+    """
+    width = steps[-1][1].n_features_in_
+    widths = [getattr(est, "n_features_in_", None) for _, est in steps]
+    if any(w is not None and w != width for w in widths):
+        fail(f"the steps' n_features_in disagree: {widths}")
+    for i, (_, est) in enumerate(steps[:-1]):
+        if isinstance(est, SequenceScaler) and width % est.n_channels_:
+            fail(
+                f"step {i} (SequenceScaler) has n_channels {est.n_channels_}, which does not divide the "
+                f"classifier's n_features_in ({width})"
+            )
+
+
 def encode(obj):
     """Tensors and metadata of a fitted classifier or scaler + classifier Pipeline.
 
@@ -231,10 +299,11 @@ def encode(obj):
     ------
     TypeError
         ``obj`` is not a FastGRNNClassifier or a Pipeline of StandardScaler
-        steps ending with one.
+        and SequenceScaler steps ending with one.
     sklearn.exceptions.NotFittedError
     ValueError
-        Something cannot be stored (e.g. labels JSON cannot hold).
+        Something cannot be stored (e.g. labels JSON cannot hold), or the
+        steps of a Pipeline do not fit together.
     """
     from ._classifier import FastGRNNClassifier
 
@@ -247,21 +316,26 @@ def encode(obj):
     if isinstance(obj, Pipeline):
         steps = obj.steps
         kinds = [type(est) for _, est in steps]
-        if kinds and kinds[-1] is FastGRNNClassifier and all(k is StandardScaler for k in kinds[:-1]):
+        if kinds and kinds[-1] is FastGRNNClassifier and all(k in _SCALER_ENCODERS for k in kinds[:-1]):
             meta["kind"] = "Pipeline"
             meta["steps"] = _json([[name, type(est).__name__] for name, est in steps], "the pipeline steps")
             for i, (_, est) in enumerate(steps):
-                encode_step = _encode_classifier if type(est) is FastGRNNClassifier else _encode_scaler
+                encode_step = _encode_classifier if type(est) is FastGRNNClassifier else _SCALER_ENCODERS[type(est)]
                 encode_step(est, f"step{i}.", tensors, meta)
+
+            def fail(problem):
+                raise ValueError(f"cannot save this Pipeline: {problem}")
+
+            _check_widths(steps, fail)
             return tensors, meta
         names = ", ".join(type(est).__name__ for _, est in steps)
         raise TypeError(
-            f"cannot save a Pipeline of ({names}): the skfastgrnn format holds StandardScaler steps followed by "
-            "one FastGRNNClassifier; use skops.io or joblib for other pipelines"
+            f"cannot save a Pipeline of ({names}): the skfastgrnn format holds StandardScaler and SequenceScaler "
+            "steps followed by one FastGRNNClassifier; use skops.io or joblib for other pipelines"
         )
     raise TypeError(
-        f"cannot save a {type(obj).__name__}: expected a FastGRNNClassifier or a Pipeline(StandardScaler, "
-        "FastGRNNClassifier); use skops.io or joblib for other objects"
+        f"cannot save a {type(obj).__name__}: expected a FastGRNNClassifier or a Pipeline(StandardScaler or "
+        "SequenceScaler, ..., FastGRNNClassifier); use skops.io or joblib for other objects"
     )
 
 
@@ -288,7 +362,7 @@ def dumps(obj):
 
 
 def save(obj, path):
-    """Save a fitted FastGRNNClassifier or Pipeline(StandardScaler, FastGRNNClassifier) to one file.
+    """Save a fitted FastGRNNClassifier or Pipeline(scalers, FastGRNNClassifier) to one file.
 
     The write is atomic: a failure leaves an existing file at ``path``
     untouched. The file holds the network's weights (int8 when quantized), the
@@ -298,8 +372,8 @@ def save(obj, path):
     Parameters
     ----------
     obj : FastGRNNClassifier or Pipeline
-        Fitted; a Pipeline may hold StandardScaler steps followed by one
-        FastGRNNClassifier.
+        Fitted; a Pipeline may hold StandardScaler and SequenceScaler steps,
+        in any mix, followed by one FastGRNNClassifier.
     path : str or os.PathLike
         Destination, conventionally ``*.safetensors``.
 
@@ -427,14 +501,24 @@ def _decode_classes(doc):
         raise ValueError(f"classes values do not fit dtype {dtype} ({exc})") from None
 
 
-def _decode_classifier(r, prefix):
+def _decode_classifier(r, prefix, version):
     from ._classifier import _ARCHITECTURE, FastGRNNClassifier
 
-    clf = r.make(FastGRNNClassifier, r.json(prefix + "params", dict), "params")
+    params = r.json(prefix + "params", dict)
     arch = r.json(prefix + "fitted_architecture", dict)
+    if version < _FOLD_VERSION:
+        # written before ``fold`` existed: the model reads one timestep per step
+        if "fold" in params or "fold" in arch or prefix + "fold" in r.meta:
+            raise r.error(f"format version {version} has no 'fold' (it came with version {_FOLD_VERSION})")
+        params["fold"] = arch["fold"] = fold = 1
+    else:
+        fold = r.int(prefix + "fold", 1)
+    clf = r.make(FastGRNNClassifier, params, "params")
     if set(arch) != set(_ARCHITECTURE):
         raise r.error(f"fitted_architecture must have the keys {sorted(_ARCHITECTURE)}")
     r.make(FastGRNNClassifier, arch, "fitted_architecture")
+    if arch["fold"] != "auto" and arch["fold"] != fold:
+        raise r.error(f"fold ({fold}) disagrees with the fitted architecture's fold ({arch['fold']!r})")
     try:
         classes = _decode_classes(r.json(prefix + "classes", dict))
     except ValueError as exc:
@@ -450,7 +534,7 @@ def _decode_classifier(r, prefix):
     best_epoch = r.int(prefix + "best_epoch", 0)
     feature_names = r.feature_names(prefix + "feature_names_in", n_features)
 
-    layout = Layout(n_step, arch["hidden_dim"], len(classes), arch["cell"], arch["rank"], arch["u_rank"])
+    layout = Layout(n_step * fold, arch["hidden_dim"], len(classes), arch["cell"], arch["rank"], arch["u_rank"])
     quant_text = r.text(prefix + "quantization")
     quantized = quant_text != "none"
     if quantized:
@@ -499,6 +583,7 @@ def _decode_classifier(r, prefix):
         clf.feature_names_in_ = feature_names
     clf.n_timesteps_ = n_timesteps
     clf.n_step_features_ = n_step
+    clf.fold_ = fold
     clf.n_iter_ = n_iter
     clf.best_epoch_ = best_epoch
     clf.history_ = []
@@ -538,6 +623,46 @@ def _decode_scaler(r, prefix):
     if names is not None:
         scaler.feature_names_in_ = names
     return scaler
+
+
+def _decode_sequence_scaler(r, prefix):
+    scaler = r.make(SequenceScaler, r.json(prefix + "params", dict), "SequenceScaler params")
+    n_channels = r.int(prefix + "n_channels", 1)
+    # SequenceScaler sets mean_ only with with_mean, var_ and scale_ only with
+    # with_std; a file may hold more (parameters changed after fit), never less
+    for name, needed in (("mean_", scaler.with_mean), ("var_", scaler.with_std), ("scale_", scaler.with_std)):
+        key = prefix + name
+        present = r.tensors.get(key)
+        value = None
+        if needed or present is not None:
+            dtype = present.dtype if present is not None and present.dtype in (np.float32, np.float64) else np.float64
+            value = r.tensor(key, dtype, (n_channels,))
+        setattr(scaler, name, value)
+    if scaler.scale_ is not None and not np.all(scaler.scale_ > 0):
+        raise r.error(f"tensor {prefix}scale_ must be positive")
+    if scaler.var_ is not None and not np.all(scaler.var_ >= 0):
+        raise r.error(f"tensor {prefix}var_ must be non-negative")
+    seen = int(r.tensor(prefix + "n_samples_seen_", np.int64, (1,))[0])
+    if seen < 0:
+        raise r.error(f"tensor {prefix}n_samples_seen_ must be non-negative")
+    scaler.n_channels_ = n_channels
+    scaler.n_samples_seen_ = seen
+    if prefix + "n_features_in" in r.meta:  # fitted on 2-D rows
+        n = r.int(prefix + "n_features_in", 1)
+        if n % n_channels:
+            raise r.error(
+                f"metadata entry {prefix + 'n_features_in'!r} ({n}) is not a multiple of n_channels ({n_channels})"
+            )
+        scaler.n_features_in_ = n
+        names = r.feature_names(prefix + "feature_names_in", n)
+        if names is not None:
+            scaler.feature_names_in_ = names
+    elif prefix + "feature_names_in" in r.meta:
+        raise r.error(f"metadata entry {prefix + 'feature_names_in'!r} needs {prefix + 'n_features_in'!r}")
+    return scaler
+
+
+_SCALER_DECODERS = {"StandardScaler": _decode_scaler, "SequenceScaler": _decode_sequence_scaler}
 
 
 def _parse(data, source):
@@ -610,9 +735,9 @@ def loads(data, source="<bytes>"):
         raise r.error("checksum mismatch: the file is corrupted (its content changed after it was written)")
     kind = meta.get("kind")
     if kind == "FastGRNNClassifier":
-        obj = _decode_classifier(r, "")
+        obj = _decode_classifier(r, "", int(version))
     elif kind == "Pipeline":
-        obj = _decode_pipeline(r)
+        obj = _decode_pipeline(r, int(version))
     else:
         raise r.error(f"unknown kind {kind!r}; expected 'FastGRNNClassifier' or 'Pipeline'")
     unused = sorted(set(tensors) - r.used)
@@ -621,21 +746,39 @@ def loads(data, source="<bytes>"):
     return obj
 
 
-def _decode_pipeline(r):
+def _decode_pipeline(r, version):
     steps = r.json("steps", list)
-    types = ["StandardScaler"] * (len(steps) - 1) + ["FastGRNNClassifier"]
     if not steps or not all(
-        isinstance(s, list) and len(s) == 2 and isinstance(s[0], str) and s[1] == t
-        for s, t in zip(steps, types, strict=True)
+        isinstance(s, list)
+        and len(s) == 2
+        and isinstance(s[0], str)
+        and isinstance(s[1], str)
+        and (s[1] == "FastGRNNClassifier" if i == len(steps) - 1 else s[1] in _SCALER_DECODERS)
+        for i, s in enumerate(steps)
     ):
-        raise r.error("metadata entry 'steps' must list StandardScaler steps followed by one FastGRNNClassifier")
+        raise r.error(
+            "metadata entry 'steps' must list StandardScaler or SequenceScaler steps followed by one FastGRNNClassifier"
+        )
+    for name, kind in steps[:-1]:
+        if _SCALER_VERSIONS[kind] > version:
+            raise r.error(
+                f"step {name!r} is a {kind}, which format version {version} cannot hold (it needs format version "
+                f"{_SCALER_VERSIONS[kind]}): the file is inconsistent"
+            )
     built = [
-        (name, (_decode_classifier if kind == "FastGRNNClassifier" else _decode_scaler)(r, f"step{i}."))
+        (
+            name,
+            _decode_classifier(r, f"step{i}.", version)
+            if kind == "FastGRNNClassifier"
+            else _SCALER_DECODERS[kind](r, f"step{i}."),
+        )
         for i, (name, kind) in enumerate(steps)
     ]
-    widths = [est.n_features_in_ for _, est in built]
-    if len(set(widths)) != 1:
-        raise r.error(f"the steps' n_features_in disagree: {widths}")
+
+    def fail(problem):
+        raise r.error(problem)
+
+    _check_widths(built, fail)
     try:
         return Pipeline(built)
     except (TypeError, ValueError) as exc:

@@ -89,7 +89,9 @@ class ModelRegistry:
 
         Parameters
         ----------
-        model : FastGRNNClassifier or Pipeline(StandardScaler, ..., FastGRNNClassifier)
+        model : FastGRNNClassifier or Pipeline(scalers, FastGRNNClassifier)
+            Anything :func:`skfastgrnn.save` stores: the scalers are
+            StandardScaler and SequenceScaler steps, in any mix.
         metrics : JSON-serializable object or None, default=None
             Written to the version's metrics file. None writes the
             classifier's training history (what ``save_metrics`` writes).

@@ -9,11 +9,21 @@ Data files
 ----------
 - CSV (``.csv``; ``.tsv`` is read tab-separated): a header line with the
   column names, then one row per sample. Every column except the target
-  (``--target``) is a numeric feature. Rows are laid out ``[x_1, ..., x_T]``
-  for sequences, as for :class:`~skfastgrnn.FastGRNNClassifier`.
-- ``.npz`` (``numpy.savez``): array ``X`` of shape ``(n, width)`` or
-  ``(n, T, D)``, labels in ``y`` (or the array named by ``--target``), and
+  (``--target``) is a numeric feature. Rows of sequences are laid out
+  ``[x_1, ..., x_T]``, each ``x_t`` of ``D`` values, as for
+  :class:`~skfastgrnn.FastGRNNClassifier` (``--timesteps T`` and/or
+  ``--step-features D`` say how to split them); empty or ``nan`` cells after
+  a sequence's end pad a shorter sequence.
+- ``.npz`` (``numpy.savez``): array ``X`` of shape ``(n_samples, width)`` or
+  ``(n_samples, n_timesteps, n_features)`` (``(n_samples, n_features,
+  n_timesteps)`` with ``--channels-first``), NaN after a sequence's end as
+  padding, labels in ``y`` (or the array named by ``--target``), and
   optionally ``feature_names`` (1-D strings, one per column of a 2-D ``X``).
+
+``train`` puts a :class:`~skfastgrnn.SequenceScaler` (one mean and scale per
+feature, shared by every timestep) in front of the classifier for sequences
+(more than one timestep, or a 3-D ``X``) and a ``StandardScaler`` for one-step
+rows.
 
 A model trained from a CSV remembers its feature columns (as a model fitted
 on a pandas DataFrame does): ``predict`` and ``evaluate`` pick those columns by
@@ -50,6 +60,7 @@ from . import __version__, load, save
 from ._cells import CELLS, NONLINEARITIES
 from ._classifier import FastGRNNClassifier
 from ._persist import ModelFileError
+from ._scaler import SequenceScaler
 
 PROG = "skfastgrnn"
 
@@ -181,6 +192,11 @@ def _positive_int(text):
     return value
 
 
+def _int_or_auto(text):
+    """An integer, or the word ``auto``."""
+    return "auto" if text.strip().lower() == "auto" else _int(text)
+
+
 #: (flag, FastGRNNClassifier parameter, type, help): ranges are checked by the
 #: estimator's own parameter constraints, reported under the flag's name
 _MODEL_OPTIONS = (
@@ -188,6 +204,7 @@ _MODEL_OPTIONS = (
     ("--cell", "cell", sorted(CELLS), "recurrent cell"),
     ("--rank", "rank", _or_none(_int), "rank of the input matrix, W = W1 W2 ('none': full)"),
     ("--u-rank", "u_rank", _or_none(_int), "rank of the recurrent matrix, U = U1 U2 ('none': full)"),
+    ("--fold", "fold", _int_or_auto, "timesteps read as one step of the cell ('auto': fold long series only)"),
     ("--gate-nonlinearity", "gate_nonlinearity", sorted(NONLINEARITIES), "nonlinearity of the gate"),
     ("--update-nonlinearity", "update_nonlinearity", sorted(NONLINEARITIES), "nonlinearity of the update"),
     ("--epochs", "epochs", _int, "maximum number of epochs"),
@@ -214,22 +231,38 @@ class _Data:
 
     A CSV gives ``header`` (column names), ``rows`` (lists of cell strings)
     and ``lines`` (the line number of each row, for messages); an .npz gives
-    ``X`` (2-D: a 3-D ``X`` is flattened and its ``T`` kept in
-    ``timesteps``) and all its ``arrays``.
+    ``X`` as float64, 2-D ``(n, width)`` or 3-D ``(n_samples, n_timesteps,
+    n_features)`` (already transposed from channels first when asked), and
+    all its ``arrays``.
     """
 
-    def __init__(self, path, *, header=None, rows=None, lines=None, X=None, arrays=None, timesteps=None):
+    def __init__(self, path, *, header=None, rows=None, lines=None, X=None, arrays=None):
         self.path = path
         self.header = header
         self.rows = rows
         self.lines = lines
         self.X = X
         self.arrays = arrays
-        self.timesteps = timesteps
+        self.channels_first = False
 
     @property
     def is_csv(self):
         return self.header is not None
+
+    @property
+    def is_3d(self):
+        return not self.is_csv and self.X.ndim == 3
+
+    def shape_text(self):
+        """How a 3-D ``X`` was read, for messages."""
+        n, T, D = self.X.shape
+        if self.channels_first:
+            return f"X has shape {(n, D, T)}, read as (n_samples, n_features, n_timesteps) (--channels-first)"
+        return f"X has shape {self.X.shape}, read as (n_samples, n_timesteps, n_features)"
+
+    def where(self, i):
+        """Where sample ``i`` is, for messages."""
+        return f"{self.path} line {self.lines[i]}" if self.is_csv else f"{self.path}: X[{i}]"
 
     def __len__(self):
         return len(self.rows) if self.is_csv else len(self.X)
@@ -242,11 +275,30 @@ def _check_readable(path):
         raise CLIError(f"{path}: is a directory, expected a file")
 
 
-def read_data(path):
-    """Read a CSV (header + rows) or an .npz file, without interpreting the columns yet."""
+def read_data(path, channels_first=False):
+    """Read a CSV (header + rows) or an .npz file, without interpreting the columns yet.
+
+    ``channels_first`` reads a 3-D npz ``X`` as ``(n_samples, n_features,
+    n_timesteps)`` (aeon's and sktime's layout) and transposes it to
+    ``(n_samples, n_timesteps, n_features)``; it is an error for other data.
+    """
     _check_readable(path)
     if path.lower().endswith(".npz"):
-        return _read_npz(path)
+        data = _read_npz(path)
+        if channels_first:
+            if not data.is_3d:
+                raise CLIError(
+                    f"{path}: --channels-first applies to a 3-D X (n_samples, n_features, n_timesteps); this X has "
+                    f"shape {data.X.shape}, whose rows are laid out [x_1, ..., x_T]"
+                )
+            data.X = np.ascontiguousarray(np.swapaxes(data.X, 1, 2))
+            data.channels_first = True
+        return data
+    if channels_first:
+        raise CLIError(
+            f"{path}: --channels-first applies to a 3-D X in an .npz file; CSV rows are laid out [x_1, ..., x_T] "
+            "(--timesteps and --step-features say how to split them)"
+        )
     return _read_csv(path)
 
 
@@ -297,18 +349,16 @@ def _read_npz(path):
     X = arrays["X"]
     if X.dtype.kind not in "biuf":
         raise CLIError(f"{path}: array 'X' must be numeric, got dtype {X.dtype}")
-    if X.ndim not in (2, 3) or len(X) == 0:
-        raise CLIError(f"{path}: array 'X' must have shape (n, width) or (n, T, D) with n > 0, got {X.shape}")
-    timesteps = None
-    if X.ndim == 3:
-        # the pipeline's StandardScaler needs 2-D rows: flatten to [x_1, ..., x_T]
-        timesteps = X.shape[1]
-        X = X.reshape(len(X), -1)
+    if X.ndim not in (2, 3) or 0 in X.shape:
+        raise CLIError(
+            f"{path}: array 'X' must have shape (n_samples, width) or (n_samples, n_timesteps, n_features), "
+            f"none of them 0; got {X.shape}"
+        )
     X = np.asarray(X, dtype=np.float64)
-    bad = np.argwhere(~np.isfinite(X))
+    bad = np.argwhere(np.isinf(X))
     if len(bad):
-        raise CLIError(f"{path}: X[{bad[0][0]}] contains NaN or infinity (missing values are not supported)")
-    return _Data(path, X=X, arrays=arrays, timesteps=timesteps)
+        raise CLIError(f"{path}: X[{bad[0][0]}] contains infinity (values must be finite; NaN only as padding)")
+    return _Data(path, X=X, arrays=arrays)
 
 
 def _feature_names_npz(data):
@@ -316,18 +366,98 @@ def _feature_names_npz(data):
     if names is None:
         return None
     names = [str(n) for n in np.ravel(names)]
-    if data.timesteps is not None or len(names) != data.X.shape[1]:
+    if data.is_3d or len(names) != data.X.shape[1]:
         raise CLIError(
             f"{data.path}: 'feature_names' has {len(names)} names for {data.X.shape[1]} columns of a 2-D X"
-            + (" (3-D X takes no feature_names)" if data.timesteps is not None else "")
+            + (" (3-D X takes no feature_names)" if data.is_3d else "")
         )
     return names
 
 
-def _numeric(data, columns):
-    """The CSV columns ``columns`` as a float64 matrix; CLIError at the first bad cell."""
+def _steps(data, width, timesteps, step_features):
+    """``(T, D)`` of rows of ``width`` values from ``--timesteps`` and ``--step-features``, or CLIError."""
+    what = f"{data.path}: {width} feature {'columns' if data.is_csv else 'values per row'}"
+    if timesteps is not None and step_features is not None:
+        if timesteps * step_features != width:
+            raise CLIError(
+                f"{what}, but --timesteps {timesteps} x --step-features {step_features} = "
+                f"{timesteps * step_features} (rows are laid out [x_1, ..., x_T], each x_t of D values)"
+            )
+        return timesteps, step_features
+    if timesteps is not None:
+        if width % timesteps:
+            raise CLIError(
+                f"{what} cannot be split into --timesteps {timesteps} equal steps (rows are laid out [x_1, ..., x_T])"
+            )
+        return timesteps, width // timesteps
+    if step_features is not None:
+        if width % step_features:
+            raise CLIError(
+                f"{what} cannot be split into steps of --step-features {step_features} values "
+                "(rows are laid out [x_1, ..., x_T], each x_t of D values)"
+            )
+        return width // step_features, step_features
+    return 1, width
+
+
+def _check_values(data, X, timesteps, columns=None):
+    """NaN is padding after a sequence's end (whole steps) for sequences, an error otherwise.
+
+    ``X`` is 2-D rows of ``timesteps`` steps, or 3-D; ``columns`` names the
+    CSV columns of a row, for messages.
+    """
+    if not np.isnan(X).any():
+        return
+    n = len(X)
+    if X.ndim == 2 and timesteps == 1:
+        i = int(np.flatnonzero(np.isnan(X).any(axis=1))[0])
+        raise CLIError(
+            f"{data.where(i)} contains NaN (missing values are not supported: fill or drop them first; NaN marks "
+            "padding only in sequences of more than one timestep)"
+        )
+    X3 = X.reshape(n, timesteps, -1) if X.ndim == 2 else X
+    D = X3.shape[2]
+
+    def step(t):
+        if columns is None:
+            return f"step {t + 1}"
+        cols = columns[t * D : (t + 1) * D]
+        return f"step {t + 1} ({_names(cols, limit=4)})"
+
+    nan = np.isnan(X3)
+    pad = nan.all(axis=2)
+    partial = nan.any(axis=2) & ~pad
+    if partial.any():
+        i, t = np.argwhere(partial)[0]
+        raise CLIError(
+            f"{data.where(i)}: {step(t)} is missing only some of its {D} values: a step that is empty (or nan) in "
+            "every value is padding after the sequence's end; other missing values are not supported (fill them)"
+        )
+    lengths = (~pad).sum(axis=1)
+    if (lengths == 0).any():
+        i = int(np.flatnonzero(lengths == 0)[0])
+        raise CLIError(f"{data.where(i)}: every step is empty (or nan); a sequence needs at least one observed step")
+    late = (np.arange(X3.shape[1]) < lengths[:, None]) != ~pad
+    if late.any():
+        i = int(np.flatnonzero(late.any(axis=1))[0])
+        t = int(np.flatnonzero(~pad[i])[-1])
+        raise CLIError(
+            f"{data.where(i)}: {step(t)} follows an empty (padding) step: pad a shorter sequence with empty or nan "
+            "values only after its end"
+        )
+
+
+def _numeric(data, columns, timesteps=1):
+    """The CSV columns ``columns`` as a float64 matrix; CLIError at the first bad cell.
+
+    With ``timesteps > 1`` the rows are sequences: empty and ``nan`` cells
+    are NaN padding (whole steps, after a sequence's end, checked here).
+    """
     index = [data.header.index(c) for c in columns]
     cells = [[row[i] for i in index] for row in data.rows]
+    padding = timesteps > 1
+    if padding:
+        cells = [[cell if cell.strip() else "nan" for cell in row] for row in cells]
     try:
         X = np.array(cells, dtype=np.float64).reshape(len(cells), len(index))
     except ValueError:
@@ -338,7 +468,8 @@ def _numeric(data, columns):
                 if not cell.strip():
                     raise CLIError(
                         f"{data.path} line {line}: column {name!r} is empty (missing values are not supported: "
-                        "fill or drop them first)"
+                        "fill or drop them first; empty cells mark padding only in sequences of more than one "
+                        "timestep, see --timesteps)"
                     )
                 try:
                     value = float(cell)
@@ -346,9 +477,11 @@ def _numeric(data, columns):
                     raise CLIError(
                         f"{data.path} line {line}: column {name!r} is not numeric ({cell.strip()!r}); "
                         "every column except --target must be a number"
+                        + (" (or empty / nan as padding after a sequence's end)" if padding else "")
                     ) from None
-                if not np.isfinite(value):
+                if np.isinf(value) or (np.isnan(value) and not padding):
                     raise CLIError(f"{data.path} line {line}: column {name!r} is {cell.strip()!r} (must be finite)")
+    _check_values(data, X, timesteps, columns)
     return X
 
 
@@ -395,27 +528,62 @@ def _raw_labels(data, column):
     return y
 
 
-def training_data(data, target):
-    """``X, y, feature_names, timesteps`` for ``train``."""
+def training_data(data, target, timesteps=None, step_features=None, channels_first=False):
+    """``X, y, feature_names, (T, D)`` for ``train``.
+
+    ``X`` is 2-D rows ``[x_1, ..., x_T]`` (a 3-D npz ``X`` is flattened),
+    NaN-padded after a sequence's end when ``T > 1``.
+    """
     column = _target_column(data, target, required=True)
     if data.is_csv:
         features = [c for c in data.header if c != column]
         if not features:
             raise CLIError(f"{data.path}: no feature columns besides the target {column!r}")
-        X = _numeric(data, features)
+        T, D = _steps(data, len(features), timesteps, step_features)
+        X = _numeric(data, features, T)
         y = _labels_from_strings(_raw_labels(data, column), data, column)
-        return X, y, features, None
+        return X, y, features, (T, D)
     y = _raw_labels(data, column)
     if y.dtype.kind not in "biufU":
         raise CLIError(f"{data.path}: labels {column!r} must be numbers or strings, got dtype {y.dtype}")
-    return data.X, y, _feature_names_npz(data), data.timesteps
+    X = data.X
+    if data.is_3d:
+        n, T, D = X.shape
+        for flag, given, actual, what in (
+            ("--timesteps", timesteps, T, "timesteps"),
+            ("--step-features", step_features, D, "features per timestep"),
+        ):
+            if given not in (None, actual):
+                raise CLIError(f"{data.path}: {data.shape_text()}: {actual} {what}, but {flag} is {given}")
+        if T < D and not channels_first:
+            warnings.warn(
+                f"{data.path}: {data.shape_text()}: {T} timestep(s) of {D} features; if the file is (n_samples, "
+                "n_channels, n_timesteps) (aeon, sktime), pass --channels-first",
+                UserWarning,
+                stacklevel=2,
+            )
+        _check_values(data, X, T)
+        return X.reshape(n, T * D), y, _feature_names_npz(data), (T, D)
+    T, D = _steps(data, X.shape[1], timesteps, step_features)
+    _check_values(data, X, T)
+    return X, y, _feature_names_npz(data), (T, D)
 
 
-def model_input(data, model, target=None):
-    """The feature matrix of ``data`` for ``model``, checked against what it was trained on."""
+def accepts_any_length(model):
+    """True when ``model`` reads 3-D input of any number of timesteps (no StandardScaler inside)."""
+    return not isinstance(model, Pipeline) or all(isinstance(step, SequenceScaler) for _, step in model.steps[:-1])
+
+
+def model_input(data, model, target=None, channels_first=False):
+    """The input of ``data`` for ``model``, checked against what it was trained on.
+
+    2-D rows ``[x_1, ..., x_T]`` of the model's width; a 3-D npz ``X`` of
+    another number of timesteps stays 3-D (in the layout of the model's
+    SequenceScaler) when the model reads any length.
+    """
     clf = _classifier(model)
     names = getattr(model, "feature_names_in_", None)
-    width = clf.n_features_in_
+    width, T, D = clf.n_features_in_, clf.n_timesteps_, clf.n_step_features_
     if data.is_csv:
         if names is not None:
             missing = [n for n in names if n not in data.header]
@@ -424,19 +592,45 @@ def model_input(data, model, target=None):
                     f"{data.path}: no column {missing[0]!r}, a feature the model was trained on "
                     f"(its features: {_names(names)}; columns here: {_names(data.header)})"
                 )
-            return _numeric(data, list(names))
+            return _numeric(data, list(names), T)
         features = [c for c in data.header if c != target]
         if len(features) != width:
             raise CLIError(
                 f"{data.path}: {len(features)} feature columns ({_names(features)}), but the model expects {width}"
+                + (f" ({T} timesteps x {D} features)" if T > 1 else "")
                 + ("" if target else "; pass --target COLUMN to leave out the label column")
             )
-        return _numeric(data, features)
-    if data.timesteps is not None and data.timesteps != clf.n_timesteps_:
-        raise CLIError(f"{data.path}: X has {data.timesteps} timesteps, the model was trained on {clf.n_timesteps_}")
-    if data.X.shape[1] != width:
-        raise CLIError(f"{data.path}: X has {data.X.shape[1]} values per row, but the model expects {width}")
-    return data.X
+        return _numeric(data, features, T)
+    X = data.X
+    if data.is_3d:
+        n, T_file, D_file = X.shape
+        if D_file != D:
+            hint = ""
+            if T_file == D and not channels_first:
+                hint = "; if the file is (n_samples, n_features, n_timesteps), pass --channels-first"
+            raise CLIError(
+                f"{data.path}: {data.shape_text()}: {D_file} features per timestep, but the model was trained on "
+                f"{D}{hint}"
+            )
+        _check_values(data, X, T_file)
+        if T_file == T:
+            return X.reshape(n, T * D)
+        if not accepts_any_length(model):
+            raise CLIError(
+                f"{data.path}: X has {T_file} timesteps, the model was trained on {T}; its StandardScaler needs "
+                f"exactly {width} values per row (pad shorter sequences with NaN after their end)"
+            )
+        first = model[0] if isinstance(model, Pipeline) else None
+        if isinstance(first, SequenceScaler) and first.channels_first:
+            X = np.swapaxes(X, 1, 2)  # the layout that model reads
+        return X
+    if X.shape[1] != width:
+        raise CLIError(
+            f"{data.path}: X has {X.shape[1]} values per row, but the model expects {width}"
+            + (f" ({T} timesteps x {D} features)" if T > 1 else "")
+        )
+    _check_values(data, X, T)
+    return X
 
 
 def true_labels(data, target, classes):
@@ -696,8 +890,28 @@ def cmd_demo(args):
     return 0
 
 
+def _scaler_for(timesteps, sequences):
+    """SequenceScaler for sequences (one mean and scale per feature over all steps), else StandardScaler."""
+    return SequenceScaler(n_timesteps=timesteps) if sequences else StandardScaler()
+
+
+def describe_scaler(step):
+    """One line about a scaler step of a saved pipeline (for ``info`` and ``train``)."""
+    if isinstance(step, SequenceScaler):
+        layout = (
+            "(n_samples, n_features, n_timesteps)" if step.channels_first else "(n_samples, n_timesteps, n_features)"
+        )
+        return (
+            f"SequenceScaler (z-score per feature, one mean and scale shared by every timestep: "
+            f"{step.n_channels_} features; 3-D input read as {layout})"
+        )
+    if isinstance(step, StandardScaler):
+        return "StandardScaler (z-score per input column)"
+    return type(step).__name__
+
+
 def cmd_train(args):
-    """Train Pipeline(StandardScaler, FastGRNNClassifier) on a file and save it."""
+    """Train Pipeline(StandardScaler or SequenceScaler, FastGRNNClassifier) on a file and save it."""
     params = {param: getattr(args, param) for _, param, _, _ in _MODEL_OPTIONS if getattr(args, param) is not _UNSET}
     if args.timesteps is not None:
         params["n_timesteps"] = args.timesteps
@@ -706,20 +920,16 @@ def cmd_train(args):
     _check_writable(args.out, "model")
     metrics_path = metrics_path_for(args.out)
 
-    data = read_data(args.data)
-    X, y, feature_names, timesteps = training_data(data, args.target)
-    if timesteps is not None:
-        if args.timesteps not in (None, timesteps):
-            raise CLIError(f"{data.path}: X has {timesteps} timesteps, but --timesteps is {args.timesteps}")
-        clf.set_params(n_timesteps=timesteps)
-    if X.shape[1] % clf.n_timesteps:
-        raise CLIError(
-            f"{data.path}: {X.shape[1]} feature columns cannot be split into --timesteps {clf.n_timesteps} "
-            "equal steps (rows are laid out [x_1, ..., x_T])"
-        )
+    data = read_data(args.data, channels_first=args.channels_first)
+    X, y, feature_names, (T, D) = training_data(
+        data, args.target, args.timesteps, args.step_features, channels_first=args.channels_first
+    )
+    clf.set_params(n_timesteps=T)
     if len(np.unique(y)) < 2:
         raise CLIError(f"{data.path}: the labels have a single class ({_format_label(y[0])}); need at least two")
-    model = make_pipeline(StandardScaler(), clf)
+    # sequences (several timesteps, or a 3-D X) get one mean and scale per
+    # feature shared by all timesteps; one-step rows a plain StandardScaler
+    model = make_pipeline(_scaler_for(T, T > 1 or data.is_3d), clf)
     start = time.perf_counter()
     model.fit(X, y)
     seconds = time.perf_counter() - start
@@ -731,12 +941,17 @@ def cmd_train(args):
     save(model, args.out)
     clf.save_metrics(metrics_path)
 
-    step = clf.n_features_in_ // clf.n_timesteps_
+    lengths = ""
+    if T > 1:
+        observed = (~np.isnan(X.reshape(len(X), T, D)).all(axis=2)).sum(axis=1)
+        if observed.min() < T:
+            lengths = f"; sequences of {observed.min()} to {observed.max()} timesteps, NaN padded"
     _out(
         f"trained on {data.path}: {len(y):,} rows, {clf.n_features_in_} features "
-        f"({clf.n_timesteps_} timestep{'s' if clf.n_timesteps_ > 1 else ''} x {step}), "
+        f"({T} timestep{'s' if T > 1 else ''} x {D}{lengths}), "
         f"classes {_names([_format_label(c) for c in clf.classes_])}"
     )
+    _out(f"normalization: {describe_scaler(model[0])}")
     best = clf.history_[clf.best_epoch_ - clf.history_[0]["epoch"]]
     if best["val_accuracy"] is not None:
         score = f"validation accuracy {best['val_accuracy']:.2%}, loss {best['val_loss']:.4f}"
@@ -751,8 +966,8 @@ def cmd_predict(args):
     """Write predicted labels and class probabilities as CSV."""
     _check_writable(args.out, "predictions")
     model = load_model(args.model)
-    data = read_data(args.data)
-    X = model_input(data, model, args.target)
+    data = read_data(args.data, channels_first=args.channels_first)
+    X = model_input(data, model, args.target, args.channels_first)
     with _named_columns_checked():
         proba = model.predict_proba(X)
     classes = _classifier(model).classes_
@@ -768,9 +983,9 @@ def cmd_predict(args):
 def cmd_evaluate(args):
     """Accuracy, log loss and confusion matrix on labelled data."""
     model = load_model(args.model)
-    data = read_data(args.data)
+    data = read_data(args.data, channels_first=args.channels_first)
     clf = _classifier(model)
-    X = model_input(data, model, args.target)
+    X = model_input(data, model, args.target, args.channels_first)
     y = true_labels(data, args.target, clf.classes_)
     with _named_columns_checked():
         proba = model.predict_proba(X)
@@ -807,10 +1022,13 @@ def cmd_compress(args):
     clf = _classifier(model)
     evaluation = None
     if args.data is not None:
-        data = read_data(args.data)
-        evaluation = (model_input(data, model, args.target), true_labels(data, args.target, clf.classes_))
-    elif args.target is not None:
-        raise CLIError("--target is only used with --data")
+        data = read_data(args.data, channels_first=args.channels_first)
+        evaluation = (
+            model_input(data, model, args.target, args.channels_first),
+            true_labels(data, args.target, clf.classes_),
+        )
+    elif args.target is not None or args.channels_first:
+        raise CLIError(f"{'--target' if args.target is not None else '--channels-first'} is only used with --data")
 
     def accuracy():
         with _named_columns_checked():
@@ -873,7 +1091,8 @@ def cmd_info(args):
     arch = clf._fitted_architecture
     _out(
         f"  network: cell {arch['cell']}, hidden_dim {arch['hidden_dim']}, rank {arch['rank']}, "
-        f"u_rank {arch['u_rank']}, gate {arch['gate_nonlinearity']}, update {arch['update_nonlinearity']}"
+        f"u_rank {arch['u_rank']}, gate {arch['gate_nonlinearity']}, update {arch['update_nonlinearity']}, "
+        f"fold {clf.fold_} (fold={arch['fold']!r})"
     )
     step = clf.n_step_features_
     names = getattr(model, "feature_names_in_", None)
@@ -881,8 +1100,13 @@ def cmd_info(args):
         f"  input: {clf.n_features_in_} values per row = {clf.n_timesteps_} timestep(s) x {step} features"
         + (f" ({_names(names)})" if names is not None else "")
     )
+    if accepts_any_length(model) and (clf.n_timesteps_ > 1 or isinstance(model, Pipeline)):
+        _out(f"  3-D input (n_samples, n_timesteps, {step}) may have any number of timesteps; NaN pads after an end")
     if isinstance(model, Pipeline):
-        _out("  normalization: StandardScaler (z-score), stored in the same file")
+        for _, scaler in model.steps[:-1]:
+            _out(f"  normalization: {describe_scaler(scaler)}, stored in the same file")
+    else:
+        _out("  normalization: none in the file (the classifier takes the values as they are)")
     _out(f"  classes ({len(clf.classes_)}): {_names([_format_label(c) for c in clf.classes_], limit=20)}")
     params = clf.get_params()
     training = ("learning_rate", "batch_size", "epochs", "validation_split", "early_stopping_patience", "l2_reg")
@@ -931,6 +1155,10 @@ def cmd_info(args):
 # ------------------------------------------------------------------ parser and main
 
 _UNSET = object()
+_CHANNELS_FIRST_HELP = (
+    "the .npz X is 3-D channels first, (n_samples, n_features, n_timesteps) as aeon and sktime give it, "
+    "instead of (n_samples, n_timesteps, n_features)"
+)
 
 
 def build_parser():
@@ -967,13 +1195,32 @@ def build_parser():
         "train",
         cmd_train,
         "train a model on a CSV or .npz file",
-        "Train Pipeline(StandardScaler, FastGRNNClassifier) on DATA and save it (one safetensors file, "
-        "normalization included) with its training metrics next to it (MODEL's name with .metrics.json).",
+        "Train Pipeline(scaler, FastGRNNClassifier) on DATA and save it (one safetensors file, normalization "
+        "included) with its training metrics next to it (MODEL's name with .metrics.json). The scaler is "
+        "SequenceScaler (one mean and scale per feature, shared by every timestep) for sequences (--timesteps T > 1, "
+        "or a 3-D X), StandardScaler for one-step rows. Sequences: a 3-D X is (n_samples, n_timesteps, n_features); "
+        "a row of T*D values is laid out [x_1, ..., x_T], each x_t of D features; empty or nan values after a "
+        "sequence's end pad shorter sequences.",
     )
-    train.add_argument("data", metavar="DATA", help="CSV with a header line, or .npz with arrays X and y")
+    train.add_argument(
+        "data",
+        metavar="DATA",
+        help="CSV with a header line, or .npz with arrays X (n_samples, width) or (n_samples, n_timesteps, "
+        "n_features) and y",
+    )
     train.add_argument("--target", metavar="COLUMN", help="label column of the CSV; label array of an .npz (default y)")
     train.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.safetensors)")
-    train.add_argument("--timesteps", type=_positive_int, help="split each row into T steps (n_timesteps; default 1)")
+    train.add_argument(
+        "--timesteps", metavar="T", type=_positive_int, help="split each row into T steps (n_timesteps; default 1)"
+    )
+    train.add_argument(
+        "--step-features",
+        metavar="D",
+        type=_positive_int,
+        help="values per timestep: a row of T*D values is T steps of D features (with --timesteps, T*D must be the "
+        "number of feature columns)",
+    )
+    train.add_argument("--channels-first", action="store_true", help=_CHANNELS_FIRST_HELP)
     group = train.add_argument_group("model and training options (defaults: FastGRNNClassifier's)")
     for flag, param, kind, help_text in _MODEL_OPTIONS:
         choices = kind if isinstance(kind, list) else None
@@ -997,7 +1244,12 @@ def build_parser():
         "in the order of the rows.",
     )
     predict.add_argument("model", metavar="MODEL")
-    predict.add_argument("data", metavar="DATA", help="CSV with a header line, or .npz with array X")
+    predict.add_argument(
+        "data",
+        metavar="DATA",
+        help="CSV with a header line, or .npz with array X (n_samples, width) or (n_samples, n_timesteps, n_features)",
+    )
+    predict.add_argument("--channels-first", action="store_true", help=_CHANNELS_FIRST_HELP)
     predict.add_argument("--out", required=True, metavar="FILE", help="CSV to write ('-': standard output)")
     predict.add_argument(
         "--target", metavar="COLUMN", help="a label column to leave out (models that do not know their columns)"
@@ -1007,8 +1259,14 @@ def build_parser():
         "evaluate", cmd_evaluate, "accuracy, log loss and confusion matrix", "Score MODEL on labelled DATA."
     )
     evaluate.add_argument("model", metavar="MODEL")
-    evaluate.add_argument("data", metavar="DATA", help="CSV with a header line, or .npz with arrays X and y")
+    evaluate.add_argument(
+        "data",
+        metavar="DATA",
+        help="CSV with a header line, or .npz with arrays X (n_samples, width) or (n_samples, n_timesteps, "
+        "n_features) and y",
+    )
     evaluate.add_argument("--target", metavar="COLUMN", help="label column of the CSV (required); .npz: default y")
+    evaluate.add_argument("--channels-first", action="store_true", help=_CHANNELS_FIRST_HELP)
 
     compress = command(
         "compress",
@@ -1025,6 +1283,7 @@ def build_parser():
     compress.add_argument("--out", required=True, metavar="MODEL2", help="model file to write")
     compress.add_argument("--data", metavar="DATA", help="labelled data to measure the accuracy before and after")
     compress.add_argument("--target", metavar="COLUMN", help="label column of --data")
+    compress.add_argument("--channels-first", action="store_true", help="--data's 3-D X is channels first (as train)")
 
     info = command(
         "info",

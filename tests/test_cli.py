@@ -5,9 +5,12 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import skfastgrnn
 from skfastgrnn.cli import guide_settings, main, metrics_path_for
@@ -111,7 +114,7 @@ def test_train_passes_every_option_to_the_estimator(files, tmp_path, capsys):
         *("--learning-rate", 0.02, "--batch-size", 8, "--validation-split", 0.25, "--patience", "none"),
         *("--lr-decay", 0.9, "--lr-decay-step", 3, "--grad-clip", "none", "--grad-clip-mode", "norm"),
         *("--l2-reg", 0.0, "--gate-nonlinearity", "quantSigm", "--update-nonlinearity", "quantTanh"),
-        *("--w-sparsity", 0.0, "--u-sparsity", 0.0, "--seed", 7),
+        *("--w-sparsity", 0.0, "--u-sparsity", 0.0, "--seed", 7, "--fold", 2),
     ]
     status, stdout, err = run(capsys, "train", files["csv"], "--target", "label", "--out", out, "--quiet", *options)
     assert status == 0, err
@@ -119,7 +122,7 @@ def test_train_passes_every_option_to_the_estimator(files, tmp_path, capsys):
     expected = dict(hidden_dim=6, cell="guide", rank=2, u_rank=None, epochs=2, learning_rate=0.02, batch_size=8)
     expected.update(validation_split=0.25, early_stopping_patience=None, lr_decay=0.9, lr_decay_step=3)
     expected.update(grad_clip=None, grad_clip_mode="norm", l2_reg=0.0, gate_nonlinearity="quantSigm")
-    expected.update(update_nonlinearity="quantTanh", random_state=7)
+    expected.update(update_nonlinearity="quantTanh", random_state=7, fold=2)
     assert {k: params[k] for k in expected} == expected
     assert "trained on" in stdout and "2 epochs" in stdout
 
@@ -178,9 +181,175 @@ def test_npz_sequences_train_predict_evaluate(files, tmp_path, capsys):
     assert status == 0, err
     model = skfastgrnn.load(out)
     assert model[-1].n_timesteps_ == 4 and model[-1].n_step_features_ == 3  # T taken from the 3-D X
+    assert isinstance(model[0], skfastgrnn.SequenceScaler)  # sequences: one mean and scale per feature
     assert run(capsys, "evaluate", out, files["npz"])[1].startswith(f"{out} on {files['npz']}: 120 rows")
     assert run(capsys, "predict", out, files["npz"], "--out", tmp_path / "p.csv")[0] == 0
     assert len(read_csv(tmp_path / "p.csv")[1]) == 120
+
+
+# --------------------------------------------------------------------- sequences
+
+T_SEQ, D_SEQ = 4, 3
+
+
+@pytest.fixture(scope="module")
+def seq_files(tmp_path_factory):
+    """NaN-padded sequences of 1-4 steps of 3 features: a CSV (empty and nan padding), npz steps / channels first."""
+    d = tmp_path_factory.mktemp("seq")
+    rng = np.random.RandomState(1)
+    n = 60
+    X3 = rng.normal(size=(n, T_SEQ, D_SEQ)) * [1.0, 5.0, 20.0] + [0.0, 3.0, -40.0]
+    lengths = rng.randint(1, T_SEQ + 1, size=n)
+    lengths[:2] = T_SEQ
+    for i, k in enumerate(lengths):
+        X3[i, k:] = np.nan
+    y = (np.nansum(X3[:, :, 0], axis=1) > 0).astype(int)
+    X3 = np.round(X3, 6)  # what the CSV holds
+    header = [f"t{t}_{c}" for t in range(T_SEQ) for c in ("a", "b", "c")]
+    path = d / "seq.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", *header, "label"])
+        for i, (row, label) in enumerate(zip(X3.reshape(n, -1), y, strict=True)):
+            # padding as empty cells on even rows, as "nan" on odd rows
+            cells = [f"{v:.6f}" if np.isfinite(v) else ("" if i % 2 == 0 else "nan") for v in row]
+            writer.writerow([f"s{i}", *cells, label])
+    with open(path, newline="") as f, open(d / "train.csv", "w", newline="") as g:
+        csv.writer(g).writerows(row[1:] for row in csv.reader(f))  # without the id column
+    np.savez(d / "seq3d.npz", X=X3, y=y)
+    np.savez(d / "seq_cf.npz", X=np.swapaxes(X3, 1, 2), y=y)
+    longer = np.concatenate([np.nan_to_num(X3), np.nan_to_num(X3[:, :2])], axis=1)  # 6 steps
+    np.savez(d / "seq6.npz", X=longer, y=y)
+    np.savez(d / "seq6_cf.npz", X=np.swapaxes(longer, 1, 2), y=y)
+    return {
+        "dir": d,
+        "csv": str(path),
+        "train_csv": str(d / "train.csv"),
+        "X3": X3,
+        "y": y,
+        "header": header,
+        "longer": longer,
+    } | {name: str(d / f"{name}.npz") for name in ("seq3d", "seq_cf", "seq6", "seq6_cf")}
+
+
+SEQ_FAST = ["--hidden-dim", 4, *FAST]
+
+
+def _proba(path):
+    header, rows = read_csv(path)
+    return np.array([[float(v) for v in r[1:]] for r in rows])
+
+
+def test_csv_sequences_with_nan_padding(seq_files, tmp_path, capsys):
+    out = tmp_path / "seq.safetensors"
+    status, stdout, err = run(
+        capsys, "train", seq_files["csv"], "--target", "label", "--timesteps", T_SEQ, "--step-features", D_SEQ,
+        "--out", out, *SEQ_FAST,
+    )  # fmt: skip
+    assert status == 1 and "13 feature columns, but --timesteps 4 x --step-features 3 = 12" in err  # the id column
+    status, stdout, err = run(
+        capsys, "train", seq_files["train_csv"], "--target", "label", "--timesteps", T_SEQ, "--step-features", D_SEQ,
+        "--out", out, *SEQ_FAST,
+    )  # fmt: skip
+    assert status == 0, err
+    assert "(4 timesteps x 3; sequences of 1 to 4 timesteps, NaN padded)" in stdout
+    assert "normalization: SequenceScaler" in stdout
+    model = skfastgrnn.load(out)
+    assert [type(s) for _, s in model.steps] == [skfastgrnn.SequenceScaler, skfastgrnn.FastGRNNClassifier]
+    assert model[0].n_timesteps == T_SEQ and model[0].n_channels_ == D_SEQ
+    assert model[-1].n_timesteps_ == T_SEQ and model[-1].n_step_features_ == D_SEQ
+    assert list(model.feature_names_in_) == seq_files["header"]
+    # predict picks the columns by name (the id column is ignored) and equals the library on the padded rows
+    rows = seq_files["X3"].reshape(len(seq_files["y"]), -1)
+    assert run(capsys, "predict", out, seq_files["csv"], "--out", tmp_path / "p.csv")[0] == 0
+    np.testing.assert_allclose(_proba(tmp_path / "p.csv"), model.predict_proba(rows), rtol=1e-5)
+    status, stdout, _ = run(capsys, "evaluate", out, seq_files["csv"], "--target", "label")
+    assert status == 0 and f"accuracy: {model.score(rows, seq_files['y']):.4f}" in stdout
+    # the 3-D npz of the same sequences gives the same predictions
+    assert run(capsys, "predict", out, seq_files["seq3d"], "--out", tmp_path / "p3.csv")[0] == 0
+    np.testing.assert_allclose(_proba(tmp_path / "p3.csv"), _proba(tmp_path / "p.csv"), rtol=1e-5)
+
+
+def test_step_features_alone_gives_the_timesteps(seq_files, tmp_path, capsys):
+    out = tmp_path / "m.safetensors"
+    argv = ["train", seq_files["train_csv"], "--target", "label", "--out", out, "--step-features", D_SEQ, *SEQ_FAST]
+    assert run(capsys, *argv)[0] == 0
+    model = skfastgrnn.load(out)
+    assert model[-1].n_timesteps_ == T_SEQ and model[0].n_timesteps == T_SEQ
+
+
+def test_npz_3d_uses_sequence_scaler_and_reads_any_length(seq_files, tmp_path, capsys):
+    out = tmp_path / "m.safetensors"
+    status, stdout, err = run(capsys, "train", seq_files["seq3d"], "--out", out, *SEQ_FAST)
+    assert status == 0, err
+    model = skfastgrnn.load(out)
+    assert isinstance(model[0], skfastgrnn.SequenceScaler) and model[-1].n_timesteps_ == T_SEQ
+    # 6 timesteps at predict: the model reads any length
+    assert run(capsys, "predict", out, seq_files["seq6"], "--out", tmp_path / "p.csv")[0] == 0
+    np.testing.assert_allclose(_proba(tmp_path / "p.csv"), model.predict_proba(seq_files["longer"]), rtol=1e-5)
+    status, stdout, _ = run(capsys, "evaluate", out, seq_files["seq6"])
+    assert status == 0 and "60 rows" in stdout
+    status, stdout, _ = run(capsys, "info", out)
+    assert status == 0 and "normalization: SequenceScaler" in stdout and "any number of timesteps" in stdout
+    assert "format version 2" in stdout and "fold 1 (fold='auto')" in stdout
+
+
+def test_channels_first_npz(seq_files, tmp_path, capsys):
+    steps_first, channels_first = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    assert run(capsys, "train", seq_files["seq3d"], "--out", steps_first, *SEQ_FAST)[0] == 0
+    status, _, err = run(capsys, "train", seq_files["seq_cf"], "--channels-first", "--out", channels_first, *SEQ_FAST)
+    assert status == 0, err
+    a, b = skfastgrnn.load(steps_first), skfastgrnn.load(channels_first)
+    rows = seq_files["X3"].reshape(len(seq_files["y"]), -1)
+    np.testing.assert_array_equal(a.predict_proba(rows), b.predict_proba(rows))  # the same model
+    assert b[0].channels_first is False  # the command transposes; the model reads (n, T, D)
+    for data, name in ((seq_files["seq_cf"], "p.csv"), (seq_files["seq6_cf"], "p6.csv")):
+        status, _, err = run(capsys, "predict", channels_first, data, "--channels-first", "--out", tmp_path / name)
+        assert status == 0, err
+    np.testing.assert_allclose(_proba(tmp_path / "p.csv"), b.predict_proba(rows), rtol=1e-5)
+    np.testing.assert_allclose(_proba(tmp_path / "p6.csv"), b.predict_proba(seq_files["longer"]), rtol=1e-5)
+    status, stdout, _ = run(capsys, "evaluate", channels_first, seq_files["seq_cf"], "--channels-first")
+    assert status == 0 and f"accuracy: {b.score(rows, seq_files['y']):.4f}" in stdout
+    status, stdout, err = run(
+        capsys, "compress", channels_first, "--quantize", "--out", tmp_path / "q.safetensors",
+        "--data", seq_files["seq_cf"], "--channels-first",
+    )  # fmt: skip
+    assert status == 0 and "accuracy on seq_cf.npz" in stdout, err
+
+
+def test_model_with_a_channels_first_sequence_scaler(seq_files, tmp_path, capsys):
+    """A model trained in Python on aeon's layout gets 3-D input in its own layout from the command."""
+    X_cf = np.swapaxes(seq_files["X3"], 1, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = make_pipeline(
+            skfastgrnn.SequenceScaler(channels_first=True),
+            skfastgrnn.FastGRNNClassifier(hidden_dim=4, epochs=2, random_state=0),
+        ).fit(X_cf, seq_files["y"])
+    path = tmp_path / "py.safetensors"
+    skfastgrnn.save(model, path)
+    for data, flag, X in (
+        (seq_files["seq_cf"], ["--channels-first"], X_cf),
+        (seq_files["seq6"], [], np.swapaxes(seq_files["longer"], 1, 2)),
+        (seq_files["seq6_cf"], ["--channels-first"], np.swapaxes(seq_files["longer"], 1, 2)),
+    ):
+        status, _, err = run(capsys, "predict", path, data, *flag, "--out", tmp_path / "p.csv")
+        assert status == 0, err
+        np.testing.assert_allclose(_proba(tmp_path / "p.csv"), model.predict_proba(X), rtol=1e-5)
+    status, stdout, _ = run(capsys, "info", path)
+    assert "(n_samples, n_features, n_timesteps)" in stdout
+
+
+def test_channels_first_warning_for_short_wide_arrays(tmp_path, capsys):
+    np.savez(tmp_path / "w.npz", X=np.random.RandomState(0).normal(size=(30, 2, 5)), y=np.arange(30) % 2)
+    status, _, err = run(capsys, "train", tmp_path / "w.npz", "--out", tmp_path / "m.safetensors", *SEQ_FAST)
+    assert status == 0
+    assert "skfastgrnn: warning: " in err and "pass --channels-first" in err
+
+
+def test_info_names_the_standard_scaler(files, capsys):
+    status, out, _ = run(capsys, "info", files["model"])
+    assert status == 0 and "normalization: StandardScaler" in out and "SequenceScaler" not in out
 
 
 def test_string_labels_round_trip(files, tmp_path, capsys):
@@ -273,6 +442,35 @@ def bad_files(files):
     paths["plain.safetensors"] = str(d / "plain.safetensors")
     assert main(["train", str(d / "plain.npz"), "--out", paths["plain.safetensors"], *FAST]) == 0
     paths["afile"] = str(d / "routing.csv")
+    # sequences: padding in the wrong place, NaN where it is not padding, layouts that do not fit
+    text("inner_pad.csv", "a0,b0,a1,b1,label\n1,2,,,0\n,,3,4,1\n")
+    text("partial.csv", "a0,b0,a1,b1,label\n1,2,,,0\n1,,3,4,1\n")
+    text("all_empty.csv", "a0,b0,a1,b1,label\n1,2,,,0\nnan,,nan,,1\n")
+    text("padded.csv", "a0,b0,a1,b1,label\n1,2,,,0\n1,2,3,4,1\n")
+    nan3d = np.ones((4, 2, 2))
+    nan3d[1, 0, 0] = np.nan
+    arrays = {
+        "nan3d": dict(X=nan3d, y=np.arange(4) % 2),
+        "inf": dict(X=np.array([[1.0, np.inf], [1.0, 2.0]]), y=np.array([0, 1])),
+        "nan2d": dict(X=np.array([[1.0, 2.0], [np.nan, 2.0]]), y=np.array([0, 1])),
+        "cf": dict(X=np.ones((6, 3, 4)), y=np.arange(6) % 2),  # (n, D=3, T=4) of the sequence model
+        "long": dict(X=np.ones((6, 6, 3)), y=np.arange(6) % 2),  # 6 timesteps of 3 features
+    }
+    for name, content in arrays.items():
+        np.savez(d / f"{name}.npz", **content)
+        paths[f"{name}.npz"] = str(d / f"{name}.npz")
+    paths["seq.npz"] = files["npz"]
+    paths["seq.safetensors"] = str(d / "seq.safetensors")
+    assert main(["train", files["npz"], "--out", paths["seq.safetensors"], "--hidden-dim", "4", *FAST]) == 0
+    # a sequence model with a StandardScaler (as the command trained them before SequenceScaler)
+    seq = np.load(files["npz"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        std_model = make_pipeline(
+            StandardScaler(), skfastgrnn.FastGRNNClassifier(hidden_dim=4, n_timesteps=4, epochs=2, random_state=0)
+        ).fit(seq["X"].reshape(len(seq["X"]), -1), seq["y"])
+    paths["std_seq.safetensors"] = str(d / "std_seq.safetensors")
+    skfastgrnn.save(std_model, paths["std_seq.safetensors"])
     return paths
 
 
@@ -331,6 +529,86 @@ MISTAKES = {
     "bad cell": (["train", "{csv}", "--target", "label", "--cell", "lstm", "--out", "{tmp}/m"], "invalid choice", 2),
     "prune out of range": (["compress", "{model}", "--prune", "1.5", "--out", "{tmp}/m"], "fraction", 2),
     "demo too small": (["demo", "--n-samples", "3", "--out", "{tmp}/d"], "at least 20", 1),
+    "timesteps x step-features != width": (
+        ["train", "{csv}", "--target", "label", "--timesteps", "2", "--step-features", "2", "--out", "{tmp}/m"],
+        "5 feature columns, but --timesteps 2 x --step-features 2 = 4",
+        1,
+    ),
+    "step-features do not divide": (
+        ["train", "{csv}", "--target", "label", "--step-features", "2", "--out", "{tmp}/m"],
+        "cannot be split into steps of --step-features 2",
+        1,
+    ),
+    "step-features zero": (
+        ["train", "{csv}", "--target", "label", "--step-features", "0", "--out", "{tmp}/m"],
+        "positive integer",
+        2,
+    ),
+    "3-D X and --timesteps disagree": (
+        ["train", "{seq.npz}", "--timesteps", "3", "--out", "{tmp}/m"],
+        "read as (n_samples, n_timesteps, n_features): 4 timesteps, but --timesteps is 3",
+        1,
+    ),
+    "3-D X and --step-features disagree": (
+        ["train", "{seq.npz}", "--step-features", "2", "--out", "{tmp}/m"],
+        "3 features per timestep, but --step-features is 2",
+        1,
+    ),
+    "channels-first csv": (
+        ["train", "{csv}", "--target", "label", "--channels-first", "--out", "{tmp}/m"],
+        "--channels-first applies to a 3-D X in an .npz",
+        1,
+    ),
+    "channels-first 2-D npz": (
+        ["predict", "{plain.safetensors}", "{wide.npz}", "--channels-first", "--out", "{tmp}/m"],
+        "--channels-first applies to a 3-D X",
+        1,
+    ),
+    "channels-first without --data": (
+        ["compress", "{model}", "--quantize", "--channels-first", "--out", "{tmp}/m"],
+        "--channels-first is only used with --data",
+        1,
+    ),
+    "padding before observed steps": (
+        ["train", "{inner_pad.csv}", "--target", "label", "--timesteps", "2", "--out", "{tmp}/m"],
+        "line 3: step 2 (a1, b1) follows an empty (padding) step",
+        1,
+    ),
+    "partly empty step": (
+        ["train", "{partial.csv}", "--target", "label", "--timesteps", "2", "--out", "{tmp}/m"],
+        "line 3: step 1 (a0, b0) is missing only some of its 2 values",
+        1,
+    ),
+    "all steps empty": (
+        ["train", "{all_empty.csv}", "--target", "label", "--timesteps", "2", "--out", "{tmp}/m"],
+        "line 3: every step is empty",
+        1,
+    ),
+    "padding without --timesteps": (
+        ["train", "{padded.csv}", "--target", "label", "--out", "{tmp}/m"],
+        "column 'a1' is empty (missing values are not supported",
+        1,
+    ),
+    "NaN inside a step of a 3-D npz": (
+        ["train", "{nan3d.npz}", "--out", "{tmp}/m"],
+        "X[1]: step 1 is missing only some of its 2 values",
+        1,
+    ),
+    "infinity in npz": (["train", "{inf.npz}", "--out", "{tmp}/m"], "X[0] contains infinity", 1),
+    "NaN in one-step npz rows": (["train", "{nan2d.npz}", "--out", "{tmp}/m"], "X[1] contains NaN", 1),
+    "channels-first data without the flag": (
+        ["predict", "{seq.safetensors}", "{cf.npz}", "--out", "{tmp}/m"],
+        "4 features per timestep, but the model was trained on 3; if the file is (n_samples, n_features, "
+        "n_timesteps), pass --channels-first",
+        1,
+    ),
+    "other length for a StandardScaler model": (
+        ["evaluate", "{std_seq.safetensors}", "{long.npz}"],
+        "X has 6 timesteps, the model was trained on 4; its StandardScaler needs exactly 12 values per row",
+        1,
+    ),
+    "fold text": (["train", "{csv}", "--target", "label", "--fold", "many", "--out", "{tmp}/m"], "integer", 2),
+    "fold zero": (["train", "{csv}", "--target", "label", "--fold", "0", "--out", "{tmp}/m"], "argument --fold", 2),
     "unknown command": (["fit"], "invalid choice", 2),
     "no command": ([], "required", 2),
     "missing --out": (["predict", "{model}", "{csv}"], "--out", 2),

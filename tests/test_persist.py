@@ -17,13 +17,14 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skfastgrnn
-from skfastgrnn import FastGRNNClassifier, ModelFileError, _persist
+from skfastgrnn import FastGRNNClassifier, ModelFileError, ModelRegistry, SequenceScaler, _persist
 
 FITTED = (
     "classes_",
     "n_features_in_",
     "n_timesteps_",
     "n_step_features_",
+    "fold_",
     "n_iter_",
     "best_epoch_",
     "_fitted_architecture",
@@ -149,6 +150,358 @@ def test_pipeline_scaler_variants(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
 
 
+# ------------------------------------------------------------ SequenceScaler pipelines
+
+T_SEQ, D_SEQ = 4, 3
+
+
+def _sequences(n=80, seed=0):
+    """Sequences of 1..4 steps of 3 channels far from standardized, as a list and NaN-padded 3-D."""
+    rng = np.random.RandomState(seed)
+    lengths = rng.randint(1, T_SEQ + 1, size=n)
+    lengths[:2] = T_SEQ  # the longest length occurs
+    seqs = [rng.normal(size=(k, D_SEQ)) * [1.0, 5.0, 20.0] + [0.0, 3.0, -40.0] for k in lengths]
+    y = np.array([int(s[:, 0].sum() > 0) for s in seqs])
+    padded = np.full((n, T_SEQ, D_SEQ), np.nan)
+    for i, s in enumerate(seqs):
+        padded[i, : len(s)] = s
+    return seqs, padded, y
+
+
+def _seq_fit(steps, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Pipeline(steps).fit(X, y)
+
+
+def _tiny(**kw):
+    return FastGRNNClassifier(hidden_dim=4, epochs=3, random_state=0, **kw)
+
+
+#: input form -> (pipeline steps, training X from (list, padded 3-D), other forms to predict on)
+SEQUENCE_FORMS = {
+    "2-D rows (NaN padded)": (
+        lambda: [("seq", SequenceScaler(n_timesteps=T_SEQ)), ("clf", _tiny(n_timesteps=T_SEQ))],
+        lambda seqs, X3: X3.reshape(len(X3), -1),
+        lambda seqs, X3: [X3.reshape(len(X3), -1)[:7]],
+    ),
+    "3-D": (
+        lambda: [("seq", SequenceScaler()), ("clf", _tiny())],
+        lambda seqs, X3: np.nan_to_num(X3, nan=1.0),  # full length
+        lambda seqs, X3: [seqs[:9], np.nan_to_num(X3[:5, :2], nan=1.0)],  # a list; fewer steps
+    ),
+    "3-D channels first": (
+        lambda: [("seq", SequenceScaler(channels_first=True)), ("clf", _tiny())],
+        lambda seqs, X3: np.swapaxes(X3, 1, 2),
+        lambda seqs, X3: [np.swapaxes(np.nan_to_num(np.concatenate([X3[:6], X3[:6]], axis=1)), 1, 2)],  # 8 steps
+    ),
+    "list of (T_i, D)": (
+        lambda: [("seq", SequenceScaler(with_mean=False)), ("clf", _tiny())],
+        lambda seqs, X3: seqs,
+        lambda seqs, X3: [[np.vstack([s, s]) for s in seqs[:6]], X3[:8], seqs[3:4]],  # longer, padded 3-D, one
+    ),
+}
+
+
+def _assert_same_sequence_scaler(a, b):
+    assert type(a) is type(b) is SequenceScaler
+    assert a.get_params() == b.get_params()
+    for name in ("mean_", "var_", "scale_"):
+        va, vb = getattr(a, name), getattr(b, name)
+        assert (va is None) == (vb is None), name
+        if va is not None:
+            assert va.dtype == vb.dtype
+            np.testing.assert_array_equal(va, vb)
+    assert a.n_channels_ == b.n_channels_ and type(b.n_channels_) is int
+    assert a.n_samples_seen_ == b.n_samples_seen_ and type(b.n_samples_seen_) is int
+    assert hasattr(a, "n_features_in_") == hasattr(b, "n_features_in_")
+    assert getattr(a, "n_features_in_", None) == getattr(b, "n_features_in_", None)
+    assert hasattr(a, "feature_names_in_") == hasattr(b, "feature_names_in_")
+    if hasattr(a, "feature_names_in_"):
+        assert list(a.feature_names_in_) == list(b.feature_names_in_)
+
+
+def _assert_same_encoding(a, b):
+    """``a`` and ``b`` save the same tensors and metadata (the header's key order may differ)."""
+    (ta, ma), (tb, mb) = _persist.encode(a), _persist.encode(b)
+    assert ma == mb
+    assert sorted(ta) == sorted(tb)
+    for name in ta:
+        assert ta[name].dtype == tb[name].dtype and np.array_equal(ta[name], tb[name]), name
+
+
+def _meta(data):
+    (n,) = struct.unpack("<Q", data[:8])
+    return json.loads(data[8 : 8 + n])["__metadata__"]
+
+
+@pytest.mark.parametrize("form", SEQUENCE_FORMS)
+@pytest.mark.parametrize("compression", ["float", "pruned+quantized"])
+def test_sequence_scaler_pipeline_round_trip(tmp_path, form, compression):
+    steps, train_form, other_forms = SEQUENCE_FORMS[form]
+    seqs, X3, y = _sequences()
+    X = train_form(seqs, X3)
+    pipe = _seq_fit(steps(), X, y)
+    if compression != "float":
+        pipe[-1].prune(0.3).quantize()
+    path = tmp_path / "seq.safetensors"
+    skfastgrnn.save(pipe, path)
+    assert _meta(path.read_bytes())["format_version"] == "2"  # a SequenceScaler needs version 2
+    loaded = skfastgrnn.load(path)
+    assert isinstance(loaded, Pipeline) and [n for n, _ in loaded.steps] == ["seq", "clf"]
+    _assert_same_sequence_scaler(pipe[0], loaded[0])
+    assert loaded[-1].size_report()["quantized"] == (compression != "float")
+    for Xp in [X, *other_forms(seqs, X3)]:
+        np.testing.assert_array_equal(loaded.predict_proba(Xp), pipe.predict_proba(Xp))
+        np.testing.assert_array_equal(loaded.predict(Xp), pipe.predict(Xp))
+    _assert_same_encoding(loaded, pipe)  # saving again stores the same content
+
+
+def test_mixed_standard_and_sequence_scalers(tmp_path):
+    pd = pytest.importorskip("pandas")
+    seqs, X3, y = _sequences(seed=1)
+    rows = np.nan_to_num(X3, nan=0.5).reshape(len(X3), -1)
+    frame = pd.DataFrame(rows, columns=[f"t{t}_c{c}" for t in range(T_SEQ) for c in range(D_SEQ)])
+    pipes = {
+        "standard then sequence, DataFrame": _seq_fit(
+            [("std", StandardScaler()), ("seq", SequenceScaler(n_timesteps=T_SEQ)), ("clf", _tiny(n_timesteps=T_SEQ))],
+            frame,
+            y,
+        ),
+        "sequence then standard": _seq_fit(
+            [
+                ("seq", SequenceScaler(n_timesteps=2, with_std=False)),
+                ("std", StandardScaler(with_mean=False)),
+                ("seq2", SequenceScaler(n_timesteps=T_SEQ, with_mean=False)),
+                ("clf", _tiny(n_timesteps=T_SEQ)),
+            ],
+            rows,
+            y,
+        ),
+    }
+    for name, pipe in pipes.items():
+        path = tmp_path / "mixed.safetensors"
+        skfastgrnn.save(pipe, path)
+        loaded = skfastgrnn.load(path)
+        assert [type(s) for _, s in loaded.steps] == [type(s) for _, s in pipe.steps], name
+        for a, b in zip(pipe[:-1], loaded[:-1], strict=True):
+            if isinstance(a, SequenceScaler):
+                _assert_same_sequence_scaler(a, b)
+            else:
+                for attr in ("mean_", "var_", "scale_"):
+                    assert (getattr(a, attr) is None) == (getattr(b, attr) is None)
+        Xp = frame if "DataFrame" in name else rows
+        names = list(getattr(loaded, "feature_names_in_", []))
+        assert names == (list(frame.columns) if "DataFrame" in name else []), name
+        np.testing.assert_array_equal(loaded.predict_proba(Xp), pipe.predict_proba(Xp), err_msg=name)
+
+
+def test_a_version_1_reader_refuses_new_files_with_upgrade(tmp_path, monkeypatch):
+    """Every file is written as version 2 (SequenceScaler steps, the classifier's fold); a reader of version 1
+    says "upgrade" instead of misreading it."""
+    seqs, X3, y = _sequences()
+    sequence = _seq_fit([("seq", SequenceScaler()), ("clf", _tiny())], seqs, y)
+    skfastgrnn.save(sequence, tmp_path / "sequence.safetensors")
+    monkeypatch.setattr(_persist, "FORMAT_VERSION", 1)  # what a reader of the old format does
+    with pytest.raises(
+        ModelFileError,
+        match=r"sequence.safetensors: written with format version 2 .*reads format versions up to 1: upgrade",
+    ):
+        skfastgrnn.load(tmp_path / "sequence.safetensors")
+
+
+def _as_version_1(data):
+    """The file a version-1 writer (before SequenceScaler and fold) made of the same unfolded model."""
+
+    def edit(t, m):
+        m["format_version"] = "1"
+        for key in [k for k in m if k == "fold" or k.endswith(".fold")]:
+            del m[key]
+        for key in [k for k in m if k.endswith("params") or k.endswith("fitted_architecture")]:
+            doc = json.loads(m[key])
+            doc.pop("fold", None)
+            m[key] = json.dumps(doc)
+
+    return _repack(data, edit)
+
+
+def test_version_1_files_still_load(data, tmp_path):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(StandardScaler(), _tiny(n_timesteps=3)).fit(X, y)
+    clf = _fit(X, y, n_timesteps=2).prune(0.3).quantize()
+    for model, Xp in ((pipe, X), (clf, X)):
+        path = tmp_path / "v1.safetensors"
+        path.write_bytes(_as_version_1(_persist.dumps(model)))
+        loaded = skfastgrnn.load(path)
+        net = loaded[-1] if isinstance(loaded, Pipeline) else loaded
+        assert net.fold == 1 and net.fold_ == 1 and net._fitted_architecture["fold"] == 1  # read one step at a time
+        np.testing.assert_array_equal(loaded.predict_proba(Xp), model.predict_proba(Xp))
+        net.set_params(warm_start=True, epochs=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loaded.fit(Xp, y)  # fine-tuning keeps the architecture, fold included
+    # a version-1 file cannot hold what version 2 introduced
+    v1 = _as_version_1(_persist.dumps(pipe))
+    for edit, message in [
+        (lambda t, m: m.update({"step1.fold": "1"}), "format version 1 has no 'fold'"),
+        (lambda t, m: m.update({"step1.params": m["step1.params"][:-1] + ', "fold": 1}'}), "has no 'fold'"),
+        (
+            lambda t, m: m.update(steps='[["seq", "SequenceScaler"], ["clf", "FastGRNNClassifier"]]'),
+            "SequenceScaler, which format version 1 cannot hold",
+        ),
+    ]:
+        with pytest.raises(ModelFileError, match=message):
+            _persist.loads(_repack(v1, edit), "v1.safetensors")
+
+
+@pytest.mark.parametrize("fold", [2, "auto"])
+def test_folded_models_round_trip(tmp_path, fold):
+    rng = np.random.RandomState(0)
+    T = 70  # "auto" folds series longer than 64 steps
+    X3 = rng.normal(size=(40, T, 2)) + [0.0, 5.0]
+    y = (X3[:, :10, 0].sum(axis=1) > 0).astype(int)
+    seqs = [x[: rng.randint(30, T + 1)] for x in X3]
+    pipe = _seq_fit([("seq", SequenceScaler()), ("clf", _tiny(fold=fold))], seqs, y)
+    assert pipe[-1].fold_ == (2 if fold == 2 else 3)
+    skfastgrnn.save(pipe, tmp_path / "f.safetensors")
+    loaded = skfastgrnn.load(tmp_path / "f.safetensors")
+    assert loaded[-1].fold_ == pipe[-1].fold_ and loaded[-1].fold == fold
+    assert loaded[-1]._layout.n_step_features == 2 * pipe[-1].fold_
+    for Xp in (seqs, X3, seqs[:3]):
+        np.testing.assert_array_equal(loaded.predict_proba(Xp), pipe.predict_proba(Xp))
+    _assert_same_encoding(loaded, pipe)
+    data = (tmp_path / "f.safetensors").read_bytes()
+    for edit, message in [
+        (lambda t, m: m.update({"step1.fold": "1"}), "inconsistent" if fold == "auto" else "disagrees"),
+        (lambda t, m: m.update({"step1.fold": "0"}), "'step1.fold' is 0, must be >= 1"),
+        (lambda t, m: m.update({"step1.fold": "1000000000000"}), "inconsistent|disagrees"),
+        (lambda t, m: m.pop("step1.fold"), "'step1.fold' is missing"),
+    ]:
+        with pytest.raises(ModelFileError, match=message):
+            _persist.loads(_repack(data, edit), "f.safetensors")
+
+
+@pytest.fixture(scope="module")
+def sequence_pipe_bytes(data):
+    """A Pipeline(SequenceScaler(n_timesteps=3), FastGRNNClassifier) on 2-D rows of 3 steps x 2 channels."""
+    X, y = data
+    pipe = _seq_fit([("seq", SequenceScaler(n_timesteps=3)), ("clf", _tiny(n_timesteps=3))], X, y)
+    return _persist.dumps(pipe)
+
+
+def _resize_channels(n):
+    def edit(t, m):
+        m["step0.n_channels"] = str(n)
+        for name in ("mean_", "var_", "scale_"):
+            t["step0." + name] = np.ones(n)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "source, edit, message",
+    [
+        ("rows", lambda t, m: t.update({"step0.scale_": np.zeros(2)}), "tensor step0.scale_ must be positive"),
+        ("rows", lambda t, m: t.update({"step0.scale_": -np.ones(2)}), "tensor step0.scale_ must be positive"),
+        ("rows", lambda t, m: t.update({"step0.var_": -np.ones(2)}), "tensor step0.var_ must be non-negative"),
+        ("rows", lambda t, m: t.update({"step0.mean_": np.zeros(3)}), r"'step0.mean_' is float64\[3\], expected"),
+        ("rows", lambda t, m: t.update({"step0.mean_": np.zeros((2, 1))}), r"'step0.mean_' is float64\[2, 1\]"),
+        ("rows", lambda t, m: t.update({"step0.mean_": np.zeros(2, np.int8)}), "'step0.mean_' is int8"),
+        ("rows", lambda t, m: t.update({"step0.mean_": np.array([0.0, np.nan])}), "'step0.mean_' holds non-finite"),
+        ("rows", lambda t, m: t.update({"step0.scale_": np.array([1.0, np.inf])}), "'step0.scale_' holds non-finite"),
+        ("rows", lambda t, m: t.pop("step0.scale_"), "tensor 'step0.scale_' is missing"),
+        ("rows", lambda t, m: t.pop("step0.mean_"), "tensor 'step0.mean_' is missing"),
+        ("rows", lambda t, m: t.pop("step0.n_samples_seen_"), "tensor 'step0.n_samples_seen_' is missing"),
+        ("rows", lambda t, m: t.update({"step0.n_samples_seen_": np.array([-1])}), "n_samples_seen_ must be non-neg"),
+        ("rows", lambda t, m: t.update({"step0.n_samples_seen_": np.array([3.0])}), "'step0.n_samples_seen_' is flo"),
+        ("rows", lambda t, m: t.update({"step0.n_samples_seen_": np.array([1, 2])}), r"n_samples_seen_' is int64\[2"),
+        ("rows", lambda t, m: t.update({"step0.extra": np.zeros(2)}), r"unexpected tensors \['step0.extra'\]"),
+        ("rows", lambda t, m: m.update({"step0.n_channels": "3"}), r"'step0.mean_' is float64\[2\], expected .*\[3\]"),
+        ("rows", lambda t, m: m.update({"step0.n_channels": "0"}), "'step0.n_channels' is 0, must be >= 1"),
+        ("rows", lambda t, m: m.pop("step0.n_channels"), "'step0.n_channels' is missing"),
+        ("rows", lambda t, m: m.update({"step0.n_features_in": "7"}), "not a multiple of n_channels"),
+        ("rows", lambda t, m: m.update({"step0.n_features_in": "8"}), r"n_features_in disagree: \[8, 6\]"),
+        ("rows", lambda t, m: m.update({"step0.params": '{"channels_first": "yes"}'}), "invalid SequenceScaler"),
+        ("rows", lambda t, m: m.update({"step0.params": '{"n_timesteps": 0}'}), "invalid SequenceScaler params"),
+        ("rows", lambda t, m: m.update({"step0.feature_names_in": '["a"]'}), "must be 6 strings"),
+        (
+            "rows",
+            lambda t, m: m.update(steps='[["seq", "StandardScaler"], ["clf", "FastGRNNClassifier"]]'),
+            "invalid Standard",
+        ),
+        ("rows", lambda t, m: m.update(steps='[["seq", "MinMaxScaler"], ["clf", "FastGRNNClassifier"]]'), "steps"),
+        (
+            "rows",
+            lambda t, m: m.update(steps='[["seq", ["SequenceScaler"]], ["clf", "FastGRNNClassifier"]]'),
+            "must list",
+        ),
+        ("rows", lambda t, m: m.update(format_version="1"), "needs format version 2"),
+        ("3d", lambda t, m: m.update({"step0.feature_names_in": json.dumps(list("abcdef"))}), "needs 'step0.n_feat"),
+        ("3d", _resize_channels(4), r"n_channels 4, which does not divide the classifier's n_features_in \(6\)"),
+        ("3d", lambda t, m: t.update({"step0.scale_": np.zeros(2)}), "tensor step0.scale_ must be positive"),
+    ],
+)
+def test_corrupted_sequence_scaler_files(tmp_path, sequence_pipe_bytes, sequence_files, source, edit, message):
+    data = sequence_pipe_bytes if source == "rows" else sequence_files["3d"]
+    path = tmp_path / "seq.safetensors"
+    path.write_bytes(_repack(data, edit))
+    with pytest.raises(ModelFileError, match=message) as info:
+        skfastgrnn.load(path)
+    assert str(info.value).startswith(str(path))
+
+
+def test_sequence_scaler_save_errors(tmp_path):
+    seqs, X3, y = _sequences()
+    path = tmp_path / "x.safetensors"
+    scaler = SequenceScaler().fit(seqs)  # 3 channels
+    clf = _seq_fit([("clf", _tiny())], np.zeros((len(y), 8)) + np.arange(len(y))[:, None], y)[0]  # 8 features
+    with pytest.raises(ValueError, match=r"x.safetensors: cannot save this Pipeline: step 0 \(SequenceScaler\)"):
+        skfastgrnn.save(Pipeline([("seq", scaler), ("clf", clf)]), path)
+    with pytest.raises(NotFittedError):
+        skfastgrnn.save(Pipeline([("seq", SequenceScaler()), ("clf", clf)]), path)
+    with pytest.raises(TypeError, match="StandardScaler and SequenceScaler steps"):
+        skfastgrnn.save(Pipeline([("seq", scaler), ("seq2", "passthrough"), ("clf", clf)]), path)
+    with pytest.raises(TypeError, match="cannot save a SequenceScaler"):
+        skfastgrnn.save(scaler, path)
+    assert not path.exists()
+
+
+def test_registry_holds_sequence_scaler_pipelines(tmp_path):
+    seqs, X3, y = _sequences()
+    pipe = _seq_fit([("seq", SequenceScaler()), ("clf", _tiny())], seqs, y)
+    registry = ModelRegistry(tmp_path / "registry")
+    entry = registry.register(pipe, test_accuracy=0.5)
+    assert entry["kind"] == "Pipeline"
+    loaded = registry.load("latest")
+    _assert_same_sequence_scaler(pipe[0], loaded[0])
+    np.testing.assert_array_equal(loaded.predict_proba(seqs), pipe.predict_proba(seqs))
+    assert len(registry.metrics()["history"]) == pipe[-1].n_iter_
+
+
+def test_sequence_pipeline_pickle_joblib_skops(tmp_path):
+    seqs, X3, y = _sequences()
+    X = np.swapaxes(X3, 1, 2)
+    pipe = _seq_fit([("seq", SequenceScaler(channels_first=True)), ("clf", _tiny())], X, y)
+    copies = [pickle.loads(pickle.dumps(pipe))]
+    joblib.dump(pipe, tmp_path / "p.joblib")
+    copies.append(joblib.load(tmp_path / "p.joblib"))
+    try:
+        import skops.io as sio
+    except ImportError:
+        pass
+    else:
+        blob = sio.dumps(pipe)
+        trusted = ["skfastgrnn._classifier.FastGRNNClassifier", "skfastgrnn._scaler.SequenceScaler"]
+        assert sorted(sio.get_untrusted_types(data=blob)) == trusted
+        copies.append(sio.loads(blob, trusted=trusted))
+    for copy in copies:
+        _assert_same_sequence_scaler(pipe[0], copy[0])
+        np.testing.assert_array_equal(copy.predict_proba(X), pipe.predict_proba(X))
+        _assert_same_encoding(copy, pipe)  # and the copy saves the same content
+
+
 def test_save_errors_name_the_file(data, tmp_path):
     X, y = data
     path = tmp_path / "x.safetensors"
@@ -188,7 +541,8 @@ def test_file_holds_int8_tensors_and_config(data, tmp_path):
     with safetensors.safe_open(path, framework="numpy") as f:
         meta = f.metadata()
     assert all(isinstance(v, str) for v in meta.values())
-    assert meta["format"] == "skfastgrnn" and meta["format_version"] == "1"
+    assert meta["format"] == "skfastgrnn" and meta["format_version"] == str(_persist.FORMAT_VERSION) == "2"
+    assert meta["fold"] == "1" and json.loads(meta["fitted_architecture"])["fold"] == "auto"
     assert meta["package_version"] == skfastgrnn.__version__
     assert json.loads(meta["params"]) == json.loads(json.dumps(clf.get_params()))
     assert json.loads(meta["classes"]) == {"dtype": clf.classes_.dtype.str, "values": clf.classes_.tolist()}
@@ -214,6 +568,29 @@ def good_file(tmp_path_factory, data):
     path = tmp_path_factory.mktemp("good") / "model.safetensors"
     clf.save(path)
     return path, path.read_bytes(), _persist.dumps(pipe), X
+
+
+@pytest.fixture(scope="module")
+def sequence_files(data):
+    """File bytes of SequenceScaler pipelines, all predicting on the 2-D rows of ``data``.
+
+    ``"3d"``: SequenceScaler(channels_first=True) fitted on (n, 2 channels, 3
+    steps), so without n_features_in_; ``"mixed"``: SequenceScaler on rows
+    then StandardScaler, pruned and quantized.
+    """
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seq3d = make_pipeline(
+            SequenceScaler(channels_first=True), FastGRNNClassifier(hidden_dim=4, epochs=2, random_state=0)
+        ).fit(X.reshape(-1, 2, 3), y)
+        mixed = make_pipeline(
+            SequenceScaler(n_timesteps=3, with_std=False),
+            StandardScaler(),
+            FastGRNNClassifier(hidden_dim=4, n_timesteps=3, epochs=2, random_state=0),
+        ).fit(X, y)
+    mixed[-1].prune(0.3).quantize()
+    return {"3d": _persist.dumps(seq3d), "mixed": _persist.dumps(mixed)}
 
 
 def _repack(data, edit):
@@ -253,8 +630,11 @@ def test_bad_files_raise_model_file_error(tmp_path, good_file, mutate, message):
 
 
 def test_newer_format_version_says_so(tmp_path, good_file):
-    data = _repack(good_file[1], lambda t, m: m.update(format_version="2", package_version="9.0"))
-    with pytest.raises(ModelFileError, match=r"bad.safetensors: written with format version 2 .*upgrade skfastgrnn"):
+    newer = str(_persist.FORMAT_VERSION + 1)
+    data = _repack(good_file[1], lambda t, m: m.update(format_version=newer, package_version="9.0"))
+    with pytest.raises(
+        ModelFileError, match=rf"bad.safetensors: written with format version {newer} .*upgrade skfastgrnn"
+    ):
         _load_bytes(tmp_path, data)
 
 
@@ -371,14 +751,20 @@ def _byte_mutation(rng, data):
     )
 
 
-def test_fuzz_only_model_file_error(tmp_path, good_file):
-    """2,400 mutated, truncated or re-signed inconsistent files: ModelFileError or a working model."""
+def test_fuzz_only_model_file_error(tmp_path, good_file, sequence_files):
+    """2,400 mutated, truncated or re-signed inconsistent files: ModelFileError or a working model.
+
+    The sources: a quantized classifier, a StandardScaler pipeline, and two
+    SequenceScaler pipelines (fitted on 3-D channels-first input; mixed with
+    a StandardScaler); each gets both kinds of mutation.
+    """
     _, model_bytes, pipe_bytes, X = good_file
+    sources = [model_bytes, pipe_bytes, sequence_files["3d"], sequence_files["mixed"]]
     rng = np.random.default_rng(1234)
     path = tmp_path / "fuzz.safetensors"
     outcomes = {"error": 0, "loaded": 0}
     for i in range(2400):
-        source = model_bytes if i % 2 else pipe_bytes
+        source = sources[(i // 3) % len(sources)]
         mutated = _structured_mutation(rng, source) if i % 3 == 0 else _byte_mutation(rng, source)
         path.write_bytes(mutated)
         try:
