@@ -40,7 +40,7 @@ class DeploymentMixin:
 
         See Also
         --------
-        skfastgrnn.save : also saves a Pipeline(StandardScaler, FastGRNNClassifier).
+        skfastgrnn.save : also saves a Pipeline of StandardScaler / SequenceScaler steps and the classifier.
 
         Examples
         --------
@@ -300,7 +300,13 @@ class DeploymentMixin:
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
         if isinstance(state.get("_layout"), dict):
-            state = dict(state)
             state["_layout"] = _persist.layout_from_spec(state["_layout"])
+        # pickled before ``fold`` existed: those models read one step at a time
+        state.setdefault("fold", 1)
+        if "_theta" in state:
+            state.setdefault("fold_", 1)
+            if "_fitted_architecture" in state:
+                state["_fitted_architecture"] = {"fold": 1, **state["_fitted_architecture"]}
         super().__setstate__(state)

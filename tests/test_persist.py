@@ -911,3 +911,22 @@ def test_float32_models_keep_their_dtype(data, tmp_path, compression):
     assert loaded[-1]._theta.dtype == np.float32 and loaded[-1]._optimizer["m"].dtype == np.float32
     _assert_same_model(clf, loaded[-1], pipe[0].transform(X32))
     np.testing.assert_array_equal(loaded.predict_proba(X32), pipe.predict_proba(X32))
+
+
+def test_a_pickle_from_before_fold_unpickles_as_fold_one():
+    import pickle
+
+    import numpy as np
+
+    from skfastgrnn import FastGRNNClassifier
+
+    X, y = np.random.RandomState(0).standard_normal((40, 6)), np.arange(40) % 2
+    model = FastGRNNClassifier(4, n_timesteps=3, epochs=1, random_state=0).fit(X, y)
+    state = model.__getstate__()
+    for name in ("fold", "fold_"):
+        state.pop(name)
+    state["_fitted_architecture"] = {k: v for k, v in state["_fitted_architecture"].items() if k != "fold"}
+    old = FastGRNNClassifier.__new__(FastGRNNClassifier)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert old.get_params()["fold"] == 1 and old.fold_ == 1
+    np.testing.assert_array_equal(old.predict_proba(X), model.predict_proba(X))
