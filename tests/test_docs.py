@@ -240,3 +240,14 @@ def test_relative_links_resolve(page):
     assert not missing, f"{page} links to missing files: {missing}"
     if pending:
         pytest.skip(f"{page} links to pages not written yet: {pending}")
+
+
+def test_memory_task_block_is_the_benchmarks_output():
+    """README's memory-task table is rendered from benchmarks/results/memory_task.json (no training here)."""
+    import subprocess
+
+    script = ROOT / "benchmarks" / "bench_memory_task.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check", str(ROOT / "README.md")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
