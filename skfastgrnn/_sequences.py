@@ -127,6 +127,36 @@ def _ragged_list_ndim(X):
         ) from None
 
 
+def padding_problem(X3):
+    """The first problem of the NaN padding of ``(n, T, D)``: ``(kind, sample, step)``, or None.
+
+    ``kind`` is ``"infinity"``, ``"partial"`` (a step with some but not all
+    features NaN), ``"empty"`` (no observed step; ``step`` is 0) or ``"late"``
+    (an observed step after a padded one; ``step`` is that observed step).
+    One place for the rule, which :func:`step_padding` and the command line
+    word for their readers.
+    """
+    inf = np.isinf(X3)
+    if inf.any():
+        i, t, _ = np.argwhere(inf)[0]
+        return "infinity", int(i), int(t)
+    nan = np.isnan(X3)
+    pad = nan.all(axis=2)
+    partial = nan.any(axis=2) & ~pad
+    if partial.any():
+        i, t = np.argwhere(partial)[0]
+        return "partial", int(i), int(t)
+    lengths = (~pad).sum(axis=1)
+    if (lengths == 0).any():
+        return "empty", int(np.flatnonzero(lengths == 0)[0]), 0
+    # trailing padding: the observed steps are exactly the first `lengths` ones
+    late = (np.arange(X3.shape[1]) < lengths[:, None]) != ~pad
+    if late.any():
+        i = int(np.flatnonzero(late.any(axis=1))[0])
+        return "late", i, int(np.flatnonzero(~pad[i])[-1])
+    return None
+
+
 def step_padding(X3):
     """Boolean ``(n, T)``: which steps are padding; validates the NaN pattern.
 
@@ -136,30 +166,20 @@ def step_padding(X3):
         A step with some but not all features NaN, an observed step after a
         padded one, a sequence with no observed step, or an infinite value.
     """
-    nan = np.isnan(X3)
-    if np.isinf(X3).any():
-        raise ValueError("X contains infinity; only NaN (as padding after a sequence's end) is allowed.")
-    pad = nan.all(axis=2)
-    partial = nan.any(axis=2) & ~pad
-    if partial.any():
-        i, t = np.argwhere(partial)[0]
+    problem = padding_problem(X3)
+    if problem is not None:
+        kind, i, t = problem
         raise ValueError(
-            f"X contains NaN inside a step (sample {i}, step {t}): NaN marks padding only when all the "
-            "features of a step are NaN. Impute missing values first (e.g. sklearn.impute.SimpleImputer)."
+            {
+                "infinity": "X contains infinity; only NaN (as padding after a sequence's end) is allowed.",
+                "partial": f"X contains NaN inside a step (sample {i}, step {t}): NaN marks padding only when all "
+                "the features of a step are NaN. Impute missing values first (e.g. sklearn.impute.SimpleImputer).",
+                "empty": f"sample {i} of X has no observed step (every step is NaN padding).",
+                "late": f"sample {i} of X has observed steps after a NaN (padding) step: pad sequences with NaN "
+                "only after their end.",
+            }[kind]
         )
-    lengths = (~pad).sum(axis=1)
-    if (lengths == 0).any():
-        i = int(np.flatnonzero(lengths == 0)[0])
-        raise ValueError(f"sample {i} of X has no observed step (every step is NaN padding).")
-    # trailing padding: the observed steps are exactly the first `lengths` ones
-    observed_prefix = np.arange(X3.shape[1]) < lengths[:, None]
-    if not np.array_equal(observed_prefix, ~pad):
-        i = int(np.flatnonzero((observed_prefix != ~pad).any(axis=1))[0])
-        raise ValueError(
-            f"sample {i} of X has observed steps after a NaN (padding) step: pad sequences with NaN only "
-            "after their end."
-        )
-    return pad
+    return np.isnan(X3).all(axis=2)
 
 
 def sequence_lengths(X3):

@@ -61,6 +61,7 @@ from ._cells import CELLS, NONLINEARITIES
 from ._classifier import FastGRNNClassifier
 from ._persist import ModelFileError
 from ._scaler import SequenceScaler
+from ._sequences import padding_problem
 
 PROG = "skfastgrnn"
 
@@ -424,27 +425,23 @@ def _check_values(data, X, timesteps, columns=None):
         cols = columns[t * D : (t + 1) * D]
         return f"step {t + 1} ({_names(cols, limit=4)})"
 
-    nan = np.isnan(X3)
-    pad = nan.all(axis=2)
-    partial = nan.any(axis=2) & ~pad
-    if partial.any():
-        i, t = np.argwhere(partial)[0]
+    problem = padding_problem(X3)
+    if problem is None:
+        return
+    kind, i, t = problem
+    if kind == "partial":
         raise CLIError(
             f"{data.where(i)}: {step(t)} is missing only some of its {D} values: a step that is empty (or nan) in "
             "every value is padding after the sequence's end; other missing values are not supported (fill them)"
         )
-    lengths = (~pad).sum(axis=1)
-    if (lengths == 0).any():
-        i = int(np.flatnonzero(lengths == 0)[0])
+    if kind == "empty":
         raise CLIError(f"{data.where(i)}: every step is empty (or nan); a sequence needs at least one observed step")
-    late = (np.arange(X3.shape[1]) < lengths[:, None]) != ~pad
-    if late.any():
-        i = int(np.flatnonzero(late.any(axis=1))[0])
-        t = int(np.flatnonzero(~pad[i])[-1])
+    if kind == "late":
         raise CLIError(
             f"{data.where(i)}: {step(t)} follows an empty (padding) step: pad a shorter sequence with empty or nan "
             "values only after its end"
         )
+    raise CLIError(f"{data.where(i)} contains an infinite value")
 
 
 def _numeric(data, columns, timesteps=1):
