@@ -101,8 +101,13 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
     learning_rate : float, default=0.01
         Initial Adam step size (the paper's value; the guide's 0.001 needs
         many more epochs on small data).
-    batch_size : int, default=32
-        Mini-batch size (capped at the number of training rows).
+    batch_size : int or "auto", default="auto"
+        Mini-batch size (capped at the number of training rows). ``"auto"``:
+        ``min(32, max(8, n_rows // 4))``, i.e. 32 except on small data, which
+        gets at least 4 Adam steps per epoch. On the time-series benchmark
+        32 left the tiny sets (20-100 training rows) with 1-4 steps per epoch
+        and underfitted: ``"auto"`` gained 14 points on ArrowHead and 7 on
+        ACSF1 and lost nothing elsewhere.
     epochs : int, default=100
         Maximum number of passes over the training rows.
     validation_split : float in [0, 1), default=0.0
@@ -129,7 +134,13 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         task sits on that plateau for tens of epochs before its breakthrough.
         A ``ConvergenceWarning`` says when the model learned nothing, or when
         the budget ran out while the last ``early_stopping_patience`` epochs
-        still made more than 1% of the loss decrease.
+        still made more than 20% of the loss decrease. On the time-series
+        benchmark, runs stopped at 30 epochs that 70 more epochs improved by
+        9-10 points (ACSF1, ArrowHead) had made 35-56% of their decrease in
+        their last 20 epochs; runs that more epochs improved by at most 1
+        point had made 0-20% (ItalyPowerDemand and JapaneseVowels at 30
+        epochs, every set at 100): a training loss that keeps shrinking on a
+        tiny training set is not a model that needs more epochs.
     lr_decay : float in (0, 1], default=0.5
         The learning rate is multiplied by ``lr_decay`` every ``lr_decay_step``
         epochs: ``lr = learning_rate * lr_decay ** (epoch // lr_decay_step)``.
@@ -220,7 +231,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         "n_timesteps": [Interval(Integral, 1, None, closed="left")],
         "fold": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "validation_split": [Interval(Real, 0, 1, closed="left")],
         "early_stopping_patience": [Interval(Integral, 1, None, closed="left"), None],
@@ -252,7 +263,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         n_timesteps=1,
         fold="auto",
         learning_rate=0.01,
-        batch_size=32,
+        batch_size="auto",
         epochs=100,
         validation_split=0.0,
         early_stopping_patience=20,
@@ -565,6 +576,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         X, n_steps = data
         config = self._config()
         config.padded = _has_padding(X)
+        config.batch_size = _resolve_batch_size(self.batch_size, len(train_idx))
         soft_targets = None
         if distillation is not None:
             soft_targets, config.temperature, config.alpha = distillation
@@ -715,6 +727,13 @@ def _check_classes(classes, y):
 AUTO_FOLD_ABOVE = 64
 #: ... into about this many folded steps
 AUTO_FOLD_STEPS = 32
+
+
+def _resolve_batch_size(batch_size, n_rows):
+    """``batch_size``, or the "auto" rule: 32, but at least 4 batches per epoch on small data (8 at least)."""
+    if batch_size != "auto":
+        return int(batch_size)
+    return int(min(32, max(8, n_rows // 4)))
 
 
 def _resolve_fold(fold, n_timesteps):

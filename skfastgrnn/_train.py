@@ -28,7 +28,7 @@ LEARNED_FRACTION = 0.95
 
 #: the budget "ran out too early" when the last window of epochs made more than
 #: this fraction of the whole loss decrease (see :func:`convergence`)
-STILL_IMPROVING_FRACTION = 0.01
+STILL_IMPROVING_FRACTION = 0.2
 
 
 class TrainingDivergedError(FloatingPointError, ValueError):
@@ -411,9 +411,9 @@ def convergence(losses, prior, window):
 
     Examples
     --------
-    >>> convergence([0.7, 0.2, 0.1, 0.1], prior=0.69, window=2)
+    >>> convergence([0.7, 0.4, 0.2, 0.1], prior=0.69, window=2)
     {'learned': True, 'still_improving': True, 'best_loss': 0.1}
-    >>> convergence([0.7, 0.1, 0.1, 0.1], prior=0.69, window=2)
+    >>> convergence([0.7, 0.15, 0.12, 0.1], prior=0.69, window=2)
     {'learned': True, 'still_improving': False, 'best_loss': 0.1}
     """
     best = np.minimum.accumulate(np.asarray(losses, dtype=float))

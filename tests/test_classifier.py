@@ -478,3 +478,22 @@ def test_a_fit_from_scratch_forgets_pruning(blobs):
     assert not hasattr(model, "_support")
     model.set_params(warm_start=True).fit(X, y)
     assert np.count_nonzero(model.weights_["U"]) == model.weights_["U"].size
+
+
+@pytest.mark.parametrize("n_rows, expected", [(20, 8), (36, 9), (100, 25), (128, 32), (5000, 32)])
+def test_auto_batch_size_gives_small_data_at_least_four_steps_per_epoch(n_rows, expected):
+    from skfastgrnn._classifier import _resolve_batch_size
+
+    assert _resolve_batch_size("auto", n_rows) == expected
+    assert _resolve_batch_size(64, n_rows) == 64
+
+
+def test_auto_batch_size_sets_the_number_of_adam_steps(blobs, monkeypatch):
+    from skfastgrnn import _train
+
+    seen = []
+    real = _train.batch_loss_and_grad
+    monkeypatch.setattr(_train, "batch_loss_and_grad", lambda *a, **k: seen.append(a[5].shape[1]) or real(*a, **k))
+    X, y = blobs
+    FastGRNNClassifier(4, epochs=1, random_state=0).fit(X[:60], y[:60])
+    assert seen == [15, 15, 15, 15]  # 60 rows // 4
