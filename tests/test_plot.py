@@ -21,7 +21,9 @@ def fitted():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(120, 4))
     y = (X[:, 0] > 0).astype(int)
-    return make_pipeline(StandardScaler(), FastGRNNClassifier(4, epochs=6, validation_split=0.1, random_state=0)).fit(X, y)
+    return make_pipeline(StandardScaler(), FastGRNNClassifier(4, epochs=6, validation_split=0.1, random_state=0)).fit(
+        X, y
+    )
 
 
 def labels(ax):
