@@ -1,8 +1,11 @@
-"""Peers for ``bench_training.py``: edgeml-pytorch FastGRNN, torch GRU, sklearn MLP.
+"""Peers for ``bench_training.py`` (and ``bench_ucr.py``): edgeml-pytorch FastGRNN, torch GRU, sklearn MLP.
 
-Every peer has the small estimator surface of ``FastGRNNClassifier``: ``fit(X, y)``,
-``predict_proba(X)`` and ``score(X, y)``, with ``X`` of shape ``(n, T * D)`` laid out
-timestep-major per row (row = ``[x_1, ..., x_T]``).
+Every peer of ``bench_training.py`` has the small estimator surface of
+``FastGRNNClassifier``: ``fit(X, y)``, ``predict_proba(X)`` and ``score(X, y)``, with
+``X`` of shape ``(n, T * D)`` laid out timestep-major per row (row = ``[x_1, ..., x_T]``).
+``PaddedSequencePeer`` (``bench_ucr.py``) takes zero-padded ``(n, T, D)`` series and
+their valid lengths instead: ``torch.nn.GRU`` through ``pack_padded_sequence``, or the
+edgeml cell with the state gathered at each series' last valid step.
 
 torch and edgeml-pytorch are imported lazily, inside functions, so that the
 benchmark's ``--help`` works on a machine without them.
@@ -33,6 +36,7 @@ import numpy as np
 
 __all__ = [
     "EdgeMLFastGRNNPeer",
+    "PaddedSequencePeer",
     "TorchGRUPeer",
     "configure_torch",
     "load_edgeml",
@@ -276,6 +280,143 @@ class _FixedEpochMLP:
     def score(self, X, y):
         """Mean accuracy."""
         return float(self.mlp.score(X, y))
+
+
+# ----------------------------------------------------------------------------- variable length
+#
+# Used by ``bench_ucr.py``: zero-padded ``(n, T, D)`` float32 batches plus the valid
+# length of every series, the output taken at each series' LAST VALID step (never at
+# the padding).
+
+
+def _make_gru_varlen_module(n_features: int, hidden: int, n_classes: int):
+    """``torch.nn.GRU`` + ``nn.Linear``; unequal lengths go through ``pack_padded_sequence``."""
+    import torch
+
+    class PackedGRUNet(torch.nn.Module):
+        """Single-layer GRU; logits from the hidden state after each series' last valid step."""
+
+        def __init__(self):
+            super().__init__()
+            self.gru = torch.nn.GRU(n_features, hidden, batch_first=True)
+            self.head = torch.nn.Linear(hidden, n_classes)
+
+        def forward(self, x, lengths):  # x: (batch, T, D) zero-padded; lengths: int64 (batch,)
+            if bool((lengths == x.shape[1]).all()):
+                _, h_n = self.gru(x)  # equal lengths: the fused kernel on the plain tensor
+            else:
+                packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+                _, h_n = self.gru(packed)  # h_n: the state at each series' own last step
+            return self.head(h_n[-1])
+
+    return PackedGRUNet()
+
+
+def _make_edgeml_varlen_module(n_features: int, hidden: int, n_classes: int):
+    """edgeml's ``FastGRNNCell`` unrolled in Python; the state at each last valid step (gather)."""
+    import torch
+
+    rnn = load_edgeml()
+
+    class GatherFastGRNNNet(torch.nn.Module):
+        """edgeml cell over the padded batch, then a linear head on the gathered states."""
+
+        def __init__(self):
+            super().__init__()
+            self.cell = rnn.FastGRNNCell(
+                n_features,
+                hidden,
+                gate_nonlinearity="sigmoid",
+                update_nonlinearity="tanh",
+                zetaInit=1.0,
+                nuInit=-4.0,
+            )
+            self.head = torch.nn.Linear(hidden, n_classes)
+
+        def forward(self, x, lengths):  # x: (batch, T, D) zero-padded; lengths: int64 (batch,)
+            h = x.new_zeros(x.shape[0], hidden)
+            if bool((lengths == x.shape[1]).all()):
+                for t in range(x.shape[1]):
+                    h = self.cell(x[:, t, :], h)
+                return self.head(h)
+            states = []
+            for t in range(x.shape[1]):
+                h = self.cell(x[:, t, :], h)
+                states.append(h)
+            states = torch.stack(states, dim=1)  # (batch, T, hidden)
+            index = (lengths - 1).view(-1, 1, 1).expand(-1, 1, hidden)
+            return self.head(states.gather(1, index).squeeze(1))
+
+    return GatherFastGRNNNet()
+
+
+class PaddedSequencePeer:
+    """A torch sequence model on zero-padded batches with valid lengths, Adam + cross-entropy.
+
+    ``kind`` is ``"gru"`` (``torch.nn.GRU``, packed sequences) or ``"edgeml"``
+    (edgeml-pytorch's ``FastGRNNCell`` unrolled, gather of the last valid state). Each
+    mini-batch is cut to its own longest series, so padding costs nothing where the
+    batch is shorter. ``fit(X, lengths, y)``: ``X`` float32 ``(n, T, D)``, zeros after
+    each series' ``lengths[i]`` steps; exactly ``epochs`` shuffled passes.
+    """
+
+    _factories = {"gru": _make_gru_varlen_module, "edgeml": _make_edgeml_varlen_module}
+
+    def __init__(self, kind, hidden_dim=16, batch_size=32, epochs=100, learning_rate=0.01, random_state=0):
+        self.kind = kind
+        self.hidden_dim = hidden_dim
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+
+    @staticmethod
+    def _tensors(X, lengths):
+        import torch
+
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        return torch.from_numpy(X), torch.from_numpy(np.asarray(lengths, dtype=np.int64))
+
+    def fit(self, X, lengths, y):
+        """Train for exactly ``epochs`` shuffled passes of mini-batch Adam."""
+        torch = configure_torch(self.random_state)
+        xt, lt = self._tensors(X, lengths)
+        if int(lt.min()) < 1:
+            raise ValueError("every series needs at least one valid step")
+        self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
+        yt = torch.from_numpy(y_idx.astype(np.int64))
+        self.model_ = self._factories[self.kind](xt.shape[2], self.hidden_dim, len(self.classes_))
+        optimizer = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
+        gen = torch.Generator().manual_seed(self.random_state)
+        self.model_.train()
+        for _ in range(self.epochs):
+            order = torch.randperm(len(yt), generator=gen)
+            for start in range(0, len(yt), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                lb = lt[idx]
+                xb = xt[idx, : int(lb.max())]
+                optimizer.zero_grad(set_to_none=True)
+                loss = torch.nn.functional.cross_entropy(self.model_(xb, lb), yt[idx])
+                loss.backward()
+                optimizer.step()
+        return self
+
+    def predict(self, X, lengths, chunk=512):
+        """Most probable class per series (eval mode, no gradients, in chunks of rows)."""
+        import torch
+
+        xt, lt = self._tensors(X, lengths)
+        self.model_.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(lt), chunk):
+                lb = lt[start : start + chunk]
+                out.append(self.model_(xt[start : start + chunk, : int(lb.max())], lb).argmax(1).numpy())
+        return self.classes_[np.concatenate(out)]
+
+    def n_parameters(self):
+        """Number of trained parameters (cell or GRU, and the head)."""
+        return int(sum(p.numel() for p in self.model_.parameters()))
 
 
 def torch_latency(peer, X, n_calls):

@@ -116,7 +116,7 @@ def test_block_round_trip_and_check(bench, tmp_path, capsys):
     page = tmp_path / "page.md"
     page.write_text(f"# title\n\n{bench.START}\nold\n{bench.END}\n\ntail\n")
     assert bench.main(["--render", "--readme", str(page), "--json", str(results)]) == 0
-    assert page.read_text().startswith("# title\n\n<!-- ucr:start -->\n### Time series")
+    assert page.read_text().startswith("# title\n\n<!-- ucr:start -->\n#### Measured\n")
     assert page.read_text().endswith(f"{bench.END}\n\ntail\n")
     assert bench.main(["--check", str(page), "--json", str(results)]) == 0
     stale = copy.deepcopy(fake_doc())
@@ -129,7 +129,32 @@ def test_block_round_trip_and_check(bench, tmp_path, capsys):
 def test_readme_block_is_current(bench):
     if bench.START not in README.read_text():
         pytest.skip("README.md has no ucr block yet")
-    assert bench.main(["--check", str(README)]) == 0  # against benchmarks/results/ucr.json
+    stale = "README.md's ucr block differs from benchmarks/results/ucr.json (diff above); refresh it with "
+    stale += "python benchmarks/bench_ucr.py --render --readme README.md"
+    assert bench.main(["--check", str(README)]) == 0, stale
+
+
+def test_committed_ours_rows_use_todays_defaults(bench):
+    doc = json.loads(bench.DEFAULT_JSON.read_text()) if bench.DEFAULT_JSON.exists() else None
+    if not doc or not bench._entries(doc, "ours"):
+        pytest.skip("no committed results of ours yet")
+    from skfastgrnn import FastGRNNClassifier
+
+    stale = bench.stale_against(doc, FastGRNNClassifier().get_params())
+    assert not stale, "rerun python benchmarks/bench_ucr.py --systems ours --merge --readme README.md:\n" + "\n".join(
+        stale
+    )
+
+
+def test_stale_against_names_changed_defaults(bench):
+    doc = fake_doc()
+    defaults = {k: v for k, v in OURS_PARAMS.items() if k != "scaler"}
+    assert bench.stale_against(doc, dict(defaults, random_state=0)) == []
+    stale = bench.stale_against(doc, dict(defaults, hidden_dim=32))
+    assert stale == [
+        f"{name}: ours ran with other settings than today's defaults (hidden_dim: 16 -> 32)"
+        for name in ("Chinatown", "JapaneseVowels")
+    ]
 
 
 def test_rendering_imports_neither_torch_nor_aeon(bench):
