@@ -61,10 +61,10 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     hidden_dim : int, default=32
-        Number of hidden units. 32 rather than 16: on the time-series
-        benchmark (``benchmarks/bench_ucr.py``, README) hidden 32 was 1.5-3.5
-        points more accurate on every data set checked (ItalyPowerDemand,
-        JapaneseVowels, digits, routing), and the model is still a few KB.
+        Number of hidden units. 32 rather than 16: on the eight data sets of
+        the time-series benchmark hidden 32 was more accurate on six and by
+        3.3 points on average (``benchmarks/bench_defaults.py``, table in the
+        user guide), and the model is still a few KB.
     cell : {"fastgrnn", "fastrnn", "guide"}, default="fastgrnn"
         ``"fastgrnn"``: the paper's cell (shared W and U, trainable zeta and
         nu). ``"fastrnn"``: the paper's FastRNN (trainable alpha, beta).
@@ -94,10 +94,13 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         series are where recurrent cells are weakest). A sequence whose
         length is not a multiple of ``fold`` ends in a folded step completed
         with zeros. ``"auto"``: 1 for up to 64 timesteps, else
-        ``ceil(T / 32)`` (about 32 folded steps); chosen on the long series of
-        the time-series benchmark, where it was more accurate and several
-        times faster than both shorter and longer folded sequences on 3 of
-        4 sets (see ``fold_`` for the value used).
+        ``ceil(T / 32)`` (about 32 folded steps; ``fold_`` is the value
+        used). On the four long series of the time-series benchmark
+        (251-1460 steps) "auto" beat ``fold=1`` by 7-31 points on three
+        (OSULeaf, ACSF1, PickupGestureWiimoteZ), lost 6 on ArrowHead, and fit
+        6-60 times faster (``benchmarks/bench_ucr.py``). Folding into about 16
+        steps instead was less accurate on all four, into about 8 on three of
+        the four (ArrowHead gained 19 points; ``benchmarks/bench_defaults.py``).
     learning_rate : float, default=0.01
         Initial Adam step size (the paper's value; the guide's 0.001 needs
         many more epochs on small data).
@@ -107,7 +110,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         gets at least 4 Adam steps per epoch. On the time-series benchmark
         32 left the tiny sets (20-100 training rows) with 1-4 steps per epoch
         and underfitted: ``"auto"`` gained 14 points on ArrowHead and 7 on
-        ACSF1 and lost nothing elsewhere.
+        ACSF1 and lost nothing elsewhere (``benchmarks/bench_defaults.py``).
     epochs : int, default=100
         Maximum number of passes over the training rows.
     validation_split : float in [0, 1), default=0.0
@@ -115,11 +118,11 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         ``random_state``, to compute ``val_loss`` / ``val_accuracy`` and to
         drive early stopping. 0 (the default) trains on every row and early
         stopping watches the training loss, as scikit-learn's MLPClassifier
-        does by default. On the time-series benchmark a 10% split lost
-        accuracy on every data set: tiny sets (20-70 rows) lose rows they need
-        and stop on the noise of a 2-7 row validation loss, and even digits
-        (1,257 rows) stopped while validation accuracy was still rising. Use
-        it on large data to stop before overfitting. With too few rows for a
+        does by default. On the time-series benchmark a 10% split lost 5.9
+        points on average and up to 18 on one set (tiny sets, 20-100 rows,
+        lose rows they need and stop on the noise of a 2-10 row validation
+        loss; digits, 1,257 rows, lost 1.8). Use it on large data to stop
+        before overfitting. With too few rows for a
         stratified split (fewer than 2 per class, or fewer validation rows
         than classes) training uses all rows and warns.
     early_stopping_patience : int or None, default=20

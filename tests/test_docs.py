@@ -251,3 +251,18 @@ def test_memory_task_block_is_the_benchmarks_output():
         [sys.executable, str(script), "--check", str(ROOT / "README.md")], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_defaults_ablation_block_is_the_benchmarks_output_at_todays_defaults():
+    """The user guide's "Why these defaults" table: rendered from the committed JSON, measured at today's defaults."""
+    import json
+    import subprocess
+
+    script = ROOT / "benchmarks" / "bench_defaults.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check", str(DOCS / "user_guide.md")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    measured = json.loads((ROOT / "benchmarks" / "results" / "defaults.json").read_text())["defaults"]
+    today = {k: v for k, v in skfastgrnn.FastGRNNClassifier().get_params().items() if k != "random_state"}
+    assert measured == today, "the defaults changed: rerun python benchmarks/bench_defaults.py --doc docs/user_guide.md"
