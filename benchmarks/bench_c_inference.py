@@ -56,6 +56,11 @@ CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 VARIANTS = ("fp32", "fp32 pruned 50%", "int8", "int8 pruned 50%")
 
 
+#: the settings the published tables were measured with (the defaults before the time-series
+#: benchmark changed them; rerunning at today's defaults is left for a quiet machine)
+MEASURED_WITH = dict(validation_split=0.1, batch_size=32)
+
+
 def scenarios(quick):
     """(name, X, y, classifier parameters) of each scenario."""
     X_r, y_r = make_routing(4000 if quick else 20000, random_state=0)
@@ -250,7 +255,9 @@ def main(argv=None):
         X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = make_pipeline(StandardScaler(), FastGRNNClassifier(random_state=0, **params)).fit(X_tr, y_tr)
+            model = make_pipeline(
+                StandardScaler(), FastGRNNClassifier(random_state=0, **{**MEASURED_WITH, **params})
+            ).fit(X_tr, y_tr)
         for kind in VARIANTS:
             results.append(measure(name, variant(model, kind), kind, X_te, y_te, budget))
             print(f"  measured {name} / {kind}", file=sys.stderr, flush=True)

@@ -53,6 +53,11 @@ from skfastgrnn.datasets import load_digits_sequences, make_routing  # noqa: E40
 CELLS = ("fastgrnn", "fastrnn", "guide")
 
 
+#: the settings the published tables were measured with (the defaults before the time-series
+#: benchmark changed them; rerunning at today's defaults is left for a quiet machine)
+MEASURED_WITH = dict(validation_split=0.1, batch_size=32)
+
+
 def datasets():
     X, y = load_digits_sequences()
     yield "digits (T=8, 10 classes)", X, y, dict(n_timesteps=8, hidden_dim=32, epochs=40)
@@ -62,7 +67,7 @@ def datasets():
 
 def evaluate(X, y, params, cell, seed):
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
-    model = make_pipeline(StandardScaler(), FastGRNNClassifier(cell=cell, random_state=seed, **params))
+    model = make_pipeline(StandardScaler(), FastGRNNClassifier(cell=cell, random_state=seed, **MEASURED_WITH, **params))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X_tr, y_tr)

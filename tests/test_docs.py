@@ -251,6 +251,10 @@ def test_memory_task_block_is_the_benchmarks_output():
         [sys.executable, str(script), "--check", str(ROOT / "README.md")], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+    import json
+
+    measured = json.loads((ROOT / "benchmarks" / "results" / "memory_task.json").read_text())["params"]
+    assert measured == skfastgrnn.FastGRNNClassifier(n_timesteps=30).get_params(), "defaults changed: rerun the task"
 
 
 def test_defaults_ablation_block_is_the_benchmarks_output_at_todays_defaults():
