@@ -598,21 +598,29 @@ def _decode_classifier(r, prefix, version):
     return clf
 
 
-def _decode_scaler(r, prefix):
-    scaler = r.make(StandardScaler, r.json(prefix + "params", dict), "StandardScaler params")
-    n = r.int(prefix + "n_features_in", 1)
-    # StandardScaler sets mean_ and var_ whenever it needs them to compute
-    # something, so presence follows the file; transform needs these two:
-    for name, needed in (("mean_", scaler.with_mean), ("var_", False), ("scale_", scaler.with_std)):
+def _decode_statistics(r, prefix, scaler, needed, n):
+    """Set a scaler's ``mean_`` / ``var_`` / ``scale_`` from the file: each is read when
+    ``needed`` says the scaler uses it or the file holds it (float32 or float64, shape
+    ``(n,)``), else None; ``scale_`` must be positive."""
+    for name, is_needed in needed:
         key = prefix + name
         present = r.tensors.get(key)
         value = None
-        if needed or present is not None:
+        if is_needed or present is not None:
             dtype = present.dtype if present is not None and present.dtype in (np.float32, np.float64) else np.float64
             value = r.tensor(key, dtype, (n,))
         setattr(scaler, name, value)
     if scaler.scale_ is not None and not np.all(scaler.scale_ > 0):
         raise r.error(f"tensor {prefix}scale_ must be positive")
+
+
+def _decode_scaler(r, prefix):
+    scaler = r.make(StandardScaler, r.json(prefix + "params", dict), "StandardScaler params")
+    n = r.int(prefix + "n_features_in", 1)
+    # StandardScaler sets mean_ and var_ whenever it needs them to compute
+    # something, so presence follows the file; transform needs these two:
+    needed = (("mean_", scaler.with_mean), ("var_", False), ("scale_", scaler.with_std))
+    _decode_statistics(r, prefix, scaler, needed, n)
     scalar = r.json(prefix + "n_samples_seen_scalar", bool)
     seen = r.tensors.get(prefix + "n_samples_seen_")
     dtype = seen.dtype if seen is not None and seen.dtype in (np.int64, np.float64) else np.int64
@@ -630,16 +638,8 @@ def _decode_sequence_scaler(r, prefix):
     n_channels = r.int(prefix + "n_channels", 1)
     # SequenceScaler sets mean_ only with with_mean, var_ and scale_ only with
     # with_std; a file may hold more (parameters changed after fit), never less
-    for name, needed in (("mean_", scaler.with_mean), ("var_", scaler.with_std), ("scale_", scaler.with_std)):
-        key = prefix + name
-        present = r.tensors.get(key)
-        value = None
-        if needed or present is not None:
-            dtype = present.dtype if present is not None and present.dtype in (np.float32, np.float64) else np.float64
-            value = r.tensor(key, dtype, (n_channels,))
-        setattr(scaler, name, value)
-    if scaler.scale_ is not None and not np.all(scaler.scale_ > 0):
-        raise r.error(f"tensor {prefix}scale_ must be positive")
+    needed = (("mean_", scaler.with_mean), ("var_", scaler.with_std), ("scale_", scaler.with_std))
+    _decode_statistics(r, prefix, scaler, needed, n_channels)
     if scaler.var_ is not None and not np.all(scaler.var_ >= 0):
         raise r.error(f"tensor {prefix}var_ must be non-negative")
     seen = int(r.tensor(prefix + "n_samples_seen_", np.int64, (1,))[0])

@@ -10,8 +10,10 @@
 
 import doctest
 import importlib
+import json
 import pkgutil
 import re
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -242,31 +244,24 @@ def test_relative_links_resolve(page):
         pytest.skip(f"{page} links to pages not written yet: {pending}")
 
 
-def test_memory_task_block_is_the_benchmarks_output():
-    """README's memory-task table is rendered from benchmarks/results/memory_task.json (no training here)."""
-    import subprocess
-
-    script = ROOT / "benchmarks" / "bench_memory_task.py"
+def _assert_block_is_current(script, document):
+    """``benchmarks/<script> --check <document>``: the block is what the script renders from its JSON."""
     result = subprocess.run(
-        [sys.executable, str(script), "--check", str(ROOT / "README.md")], capture_output=True, text=True
+        [sys.executable, str(ROOT / "benchmarks" / script), "--check", str(document)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    import json
 
+
+def test_memory_task_block_is_the_benchmarks_output():
+    """README's memory-task table is rendered from benchmarks/results/memory_task.json (no training here)."""
+    _assert_block_is_current("bench_memory_task.py", ROOT / "README.md")
     measured = json.loads((ROOT / "benchmarks" / "results" / "memory_task.json").read_text())["params"]
     assert measured == skfastgrnn.FastGRNNClassifier(n_timesteps=30).get_params(), "defaults changed: rerun the task"
 
 
 def test_defaults_ablation_block_is_the_benchmarks_output_at_todays_defaults():
     """The user guide's "Why these defaults" table: rendered from the committed JSON, measured at today's defaults."""
-    import json
-    import subprocess
-
-    script = ROOT / "benchmarks" / "bench_defaults.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--check", str(DOCS / "user_guide.md")], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
+    _assert_block_is_current("bench_defaults.py", DOCS / "user_guide.md")
     measured = json.loads((ROOT / "benchmarks" / "results" / "defaults.json").read_text())["defaults"]
     today = {k: v for k, v in skfastgrnn.FastGRNNClassifier().get_params().items() if k != "random_state"}
     assert measured == today, "the defaults changed: rerun python benchmarks/bench_defaults.py --doc docs/user_guide.md"
