@@ -27,12 +27,16 @@ is the wall clock of ``search.fit`` (the clusters' start excluded), best of
 ``--repeat`` runs, the setups interleaved in every repetition so that a change
 of load on a shared machine hits them alike. The script checks that every setup
 gives the same cross-validation scores and best parameters as the sequential
-one, and prints a markdown table with the machine's load average.
+one, and renders a markdown table with the machine's load average.
 
-Usage (from the repository root; about a minute and a half)::
+Usage (from the repository root; about a minute and a half, on an otherwise idle machine)::
 
-    python benchmarks/bench_dask_grid.py
-    python benchmarks/bench_dask_grid.py --epochs 10 --repeat 1   # smoke run
+    python benchmarks/bench_dask_grid.py --doc docs/dask.md     # run, write the JSON and the block
+    python benchmarks/bench_dask_grid.py --check docs/dask.md   # no run: the block is the JSON's
+    python benchmarks/bench_dask_grid.py --epochs 10 --repeat 1 --json /tmp/smoke.json   # smoke run
+
+The results go to ``benchmarks/results/dask_grid.json``; the block of docs/dask.md
+between ``<!-- dask-grid:start -->`` and ``<!-- dask-grid:end -->`` is rendered from it.
 """
 
 import os
@@ -48,9 +52,11 @@ import warnings  # noqa: E402
 from contextlib import ExitStack  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-# measure the working tree's skfastgrnn
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # measure the working tree's skfastgrnn
+sys.path.insert(0, str(ROOT / "docs" / "tools"))
 
+import _blocks  # noqa: E402
 import dask  # noqa: E402
 import dask_ml  # noqa: E402
 import distributed  # noqa: E402
@@ -65,6 +71,9 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from skfastgrnn import FastGRNNClassifier  # noqa: E402
 from skfastgrnn.datasets import load_digits_sequences  # noqa: E402
 
+BLOCK = "dask-grid"
+RESULTS = ROOT / "benchmarks" / "results" / "dask_grid.json"
+SCRIPT = "benchmarks/bench_dask_grid.py"
 GRID = {
     "fastgrnnclassifier__hidden_dim": [16, 32],
     "fastgrnnclassifier__learning_rate": [0.005, 0.01, 0.03],
@@ -136,17 +145,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=3)
+    _blocks.add_block_arguments(parser, RESULTS)
     args = parser.parse_args(argv)
+    status = _blocks.render_or_check(args, BLOCK, render, SCRIPT)
+    if status is not None:
+        return status
 
     X, y = load_digits_sequences()
     n_fits = len(GRID["fastgrnnclassifier__hidden_dim"]) * len(GRID["fastgrnnclassifier__learning_rate"]) * CV
-    print(
+    versions = (
         f"scikit-learn {sklearn.__version__}, dask {dask.__version__}, distributed {distributed.__version__}, "
-        f"dask-ml {dask_ml.__version__}, joblib {joblib.__version__}; {os.cpu_count()} CPUs on this machine"
-    )
-    print(
-        f"GridSearchCV: {n_fits} fits ({n_fits // CV} candidates x {CV} folds) + 1 refit, digits 1797 x (8 steps x 8), "
-        f"{args.epochs} epochs each; best of {args.repeat}\n"
+        f"dask-ml {dask_ml.__version__}, joblib {joblib.__version__}"
     )
 
     load_before = os.getloadavg()[0]
@@ -177,30 +186,74 @@ def main(argv=None):
     best = {label: min(times) for label, times in seconds.items()}
     reference = searches[next(iter(setups))]
     one_worker = best[next(label for label in setups if label.startswith("dask 1 worker"))]
-    same = {
-        label: np.array_equal(_scores(s), _scores(reference)) and s.best_params_ == reference.best_params_
-        for label, s in searches.items()
-    }
-    print(
-        "| setup | workers | best seconds | all runs, seconds | speed-up vs dask 1 worker "
-        "| seconds per fit on the workers | workers busy | same cv scores and best params |"
-    )
-    print("|---|---:|---:|---|---:|---:|---:|---|")
+    rows = []
     for label, (workers, _) in setups.items():
-        runs = ", ".join(f"{t:.2f}" for t in seconds[label])
-        per_fit = occupancy = "-"
-        if busy[label] is not None:
-            per_fit = f"{busy[label] / n_fits:.2f}"
-            occupancy = f"{100 * busy[label] / (workers * best[label]):.0f} %"
-        print(
-            f"| {label} | {workers} | {best[label]:.2f} | {runs} | {one_worker / best[label]:.2f}x "
-            f"| {per_fit} | {occupancy} | {'yes' if same[label] else 'NO'} |"
+        s = searches[label]
+        rows.append(
+            {
+                "setup": label,
+                "workers": workers,
+                "best_seconds": best[label],
+                "runs": seconds[label],
+                "speedup": one_worker / best[label],
+                "seconds_per_fit_on_workers": None if busy[label] is None else busy[label] / n_fits,
+                "workers_busy": None if busy[label] is None else busy[label] / (workers * best[label]),
+                "same_results": bool(
+                    np.array_equal(_scores(s), _scores(reference)) and s.best_params_ == reference.best_params_
+                ),
+            }
         )
-    print(f"\nload average (1 min) before / after: {load_before:.2f} / {load_after:.2f} on {os.cpu_count()} CPUs")
-    print(f"best params: {reference.best_params_}, best cv accuracy {reference.best_score_:.4f}")
-    if not all(same.values()):
+    doc = {
+        "command": f"python {SCRIPT} --doc docs/dask.md",
+        "versions": versions,
+        "cpus": os.cpu_count(),
+        "n_fits": n_fits,
+        "cv": CV,
+        "epochs": args.epochs,
+        "repeat": args.repeat,
+        "setups": rows,
+        "load_average": [load_before, load_after],
+        "best_params": reference.best_params_,
+        "best_score": float(reference.best_score_),
+    }
+    _blocks.finish_run(args, BLOCK, render, doc)
+    if not all(r["same_results"] for r in rows):
         sys.exit("a setup gave different results from the sequential one")
+    return 0
+
+
+def render(doc):
+    n_fits, cv = doc["n_fits"], doc["cv"]
+    lines = [
+        f"<!-- generated by `python {SCRIPT} --doc docs/dask.md` from "
+        f"benchmarks/results/{RESULTS.name}: do not edit by hand -->",
+        "",
+        f"{doc['versions']}; {doc['cpus']} CPUs on this machine",
+        f"GridSearchCV: {n_fits} fits ({n_fits // cv} candidates x {cv} folds) + 1 refit, digits 1797 x "
+        f"(8 steps x 8), {doc['epochs']} epochs each; best of {doc['repeat']}",
+        "",
+        "| setup | workers | best seconds | all runs, seconds | speed-up vs dask 1 worker "
+        "| seconds per fit on the workers | workers busy | same cv scores and best params |",
+        "|---|---:|---:|---|---:|---:|---:|---|",
+    ]
+    for r in doc["setups"]:
+        runs = ", ".join(f"{t:.2f}" for t in r["runs"])
+        per_fit = occupancy = "-"
+        if r["seconds_per_fit_on_workers"] is not None:
+            per_fit = f"{r['seconds_per_fit_on_workers']:.2f}"
+            occupancy = f"{100 * r['workers_busy']:.0f} %"
+        lines.append(
+            f"| {r['setup']} | {r['workers']} | {r['best_seconds']:.2f} | {runs} | {r['speedup']:.2f}x "
+            f"| {per_fit} | {occupancy} | {'yes' if r['same_results'] else 'NO'} |"
+        )
+    before, after = doc["load_average"]
+    lines += [
+        "",
+        f"load average (1 min) before / after: {before:.2f} / {after:.2f} on {doc['cpus']} CPUs",
+        f"best params: {doc['best_params']}, best cv accuracy {doc['best_score']:.4f}",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

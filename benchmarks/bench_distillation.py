@@ -47,10 +47,16 @@ timestep).
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_distillation.py                    # 10 seeds, 2 processes, about 4 minutes
+    python benchmarks/bench_distillation.py --doc docs/distillation.md    # 10 seeds, 2 processes, 4+ minutes
+    python benchmarks/bench_distillation.py --check docs/distillation.md  # no run: the block is the JSON's
     python benchmarks/bench_distillation.py --seeds 5 --jobs 1
     python benchmarks/bench_distillation.py --quick            # 2 seeds, digits only
     python benchmarks/bench_distillation.py --markdown out.md  # also write the table
+
+The results (means and standard deviations over the seeds, and the per-seed
+accuracies) go to ``benchmarks/results/distillation.json``; the block of
+docs/distillation.md between ``<!-- distillation:start -->`` and
+``<!-- distillation:end -->`` is rendered from it.
 """
 
 import os
@@ -61,6 +67,7 @@ import argparse  # noqa: E402
 import pickle  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -68,9 +75,11 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 
-# measure the working tree's skfastgrnn
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # measure the working tree's skfastgrnn
+sys.path.insert(0, str(ROOT / "docs" / "tools"))
 
+import _blocks  # noqa: E402
 import sklearn  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import load_breast_cancer  # noqa: E402
@@ -83,6 +92,9 @@ import skfastgrnn  # noqa: E402
 from skfastgrnn import DistilledFastGRNN, FastGRNNClassifier  # noqa: E402
 from skfastgrnn.datasets import load_digits_sequences, make_routing  # noqa: E402
 
+BLOCK = "distillation"
+RESULTS = ROOT / "benchmarks" / "results" / "distillation.json"
+SCRIPT = "benchmarks/bench_distillation.py"
 STUDENT_SIZES = (8, 16)
 TEACHER_HIDDEN = 64
 #: the temperature sweep (second table): digits, hidden-16 student, alpha 0.7
@@ -184,55 +196,34 @@ def run_transfer(seed):
     }
 
 
-def mean_std(values, scale=100.0):
-    values = scale * np.asarray(values)
-    return f"{values.mean():.2f} ± {values.std():.2f}"
+def stats(values, scale=100.0):
+    """Mean and standard deviation of ``values`` in percent (points)."""
+    values = scale * np.asarray(values, dtype=float)
+    return {"mean": float(values.mean()), "std": float(values.std())}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--quick", action="store_true", help="2 seeds, digits only")
-    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
-    parser.add_argument("--jobs", type=int, default=2, help="processes running seeds in parallel (default 2)")
-    args = parser.parse_args(argv)
-    seeds = range(2 if args.quick else args.seeds)
+def mean_std(s):
+    return f"{s['mean']:.2f} ± {s['std']:.2f}"
 
-    lines = [
-        f"skfastgrnn {skfastgrnn.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
-        f"Python {platform.python_version()}, OMP/OPENBLAS/MKL threads 1, seeds {list(seeds)}, "
-        f"{args.jobs} process(es)",
-        "",
-        "Test accuracy in % (mean ± std over seeds); gain = distilled - scratch in points, paired by seed; "
-        "OOF - in-sample = out-of-fold row - in-sample row, paired by seed.",
-        "",
-        "| dataset | teacher | teacher acc | teacher size | student | student params / fp32 B / file B "
-        "| scratch acc | soft targets | distilled acc | gain | wins | OOF - in-sample |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    sweep_lines = [
-        "",
-        f"Temperature sweep, digits, hidden-{SWEEP_HIDDEN} student, alpha 0.7: distilled accuracy in % "
-        "(mean ± std) and gain over scratch in points.",
-        "",
-        "| teacher | " + " | ".join(f"T = {T:g}" for T in SWEEP_TEMPERATURES) + " |",
-        "|---|" + "---|" * len(SWEEP_TEMPERATURES),
-    ]
-    start = time.perf_counter()
-    for data_name, X, y, shape, teacher_extra in datasets(args.quick):
-        sweep = data_name == "digits"
+
+def run(seeds, jobs, quick=False):
+    """Every dataset, teacher, student and seed; the results document (summaries over seeds)."""
+    rows, sweep, start = [], None, time.perf_counter()
+    for data_name, X, y, shape, teacher_extra in datasets(quick):
+        is_sweep = data_name == "digits"
         # each seed is independent and single-threaded: the processes do not share cores' BLAS threads
-        per_seed = Parallel(n_jobs=args.jobs)(
-            delayed(run_seed_quietly)(X, y, shape, teacher_extra, seed, sweep) for seed in seeds
+        per_seed = Parallel(n_jobs=jobs)(
+            delayed(run_seed_quietly)(X, y, shape, teacher_extra, seed, is_sweep) for seed in seeds
         )
-        if sweep:
+        if is_sweep:
             scratch = np.array([s[0][(None, SWEEP_HIDDEN)] for s in per_seed])
+            sweep = {"hidden": SWEEP_HIDDEN, "temperatures": list(SWEEP_TEMPERATURES), "rows": []}
             for name in per_seed[0][1]:
                 cells = []
                 for T in SWEEP_TEMPERATURES:
                     distilled = np.array([s[0][(name, SWEEP_HIDDEN, T)] for s in per_seed])
-                    cells.append(f"{mean_std(distilled)} ({mean_std(distilled - scratch)})")
-                sweep_lines.append(f"| {name} | " + " | ".join(cells) + " |")
+                    cells.append({"distilled": stats(distilled), "gain": stats(distilled - scratch)})
+                sweep["rows"].append({"teacher": name, "cells": cells})
         sizes = per_seed[0][2]
         for name in per_seed[0][1]:
             teacher_acc = [s[1][name][0] for s in per_seed]
@@ -242,46 +233,133 @@ def main(argv=None):
                 params, fp32, stored = sizes[hidden]
                 for targets in TARGETS:
                     distilled = np.array([s[0][(name, hidden, targets)] for s in per_seed])
-                    versus = "—"
+                    versus = None
                     if targets != TARGETS[0]:
-                        versus = (
-                            f"{mean_std(distilled - in_sample)} "
-                            f"({int((distilled > in_sample).sum())}/{len(seeds)} wins)"
-                        )
-                    lines.append(
-                        f"| {data_name} | {name} | {mean_std(teacher_acc)} | {per_seed[0][1][name][1]} "
-                        f"| h{hidden} | {params:,} / {fp32:,} / {stored:,} | {mean_std(scratch)} | {targets} "
-                        f"| {mean_std(distilled)} | {mean_std(distilled - scratch)} "
-                        f"| {int((distilled > scratch).sum())}/{len(seeds)} | {versus} |"
+                        versus = {**stats(distilled - in_sample), "wins": int((distilled > in_sample).sum())}
+                    rows.append(
+                        {
+                            "dataset": data_name,
+                            "teacher": name,
+                            "teacher_accuracy": stats(teacher_acc),
+                            "teacher_size": per_seed[0][1][name][1],
+                            "student_hidden": hidden,
+                            "student_parameters": int(params),
+                            "student_fp32_bytes": int(fp32),
+                            "student_file_bytes": int(stored),
+                            "scratch": stats(scratch),
+                            "targets": targets,
+                            "distilled": stats(distilled),
+                            "gain": stats(distilled - scratch),
+                            "wins": int((distilled > scratch).sum()),
+                            "oof_minus_in_sample": versus,
+                            "accuracies": {"scratch": scratch.tolist(), "distilled": distilled.tolist()},
+                        }
                     )
         print(f"{data_name}: {time.perf_counter() - start:.0f} s so far", file=sys.stderr, flush=True)
-    lines += sweep_lines
-    if not args.quick:
+    transfer = None
+    if not quick:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # 40 rows: too few for a validation split, it says so
-            transfer = [run_transfer(seed) for seed in seeds]
+            per_seed = [run_transfer(seed) for seed in seeds]
+        scratch = np.array([r["scratch"] for r in per_seed])
         t_rows, n_labelled, n_unlabelled, n_test = TRANSFER_SPLIT
-        scratch = np.array([r["scratch"] for r in transfer])
+        transfer = {
+            "split": {"teacher": t_rows, "labelled": n_labelled, "unlabelled": n_unlabelled, "test": n_test},
+            **{key: stats([r[key] for r in per_seed]) for key in ("teacher", "scratch", "distilled", "transfer")},
+            "gain": stats(np.array([r["transfer"] for r in per_seed]) - scratch),
+        }
+    return {
+        "command": f"python {SCRIPT} --doc docs/distillation.md",
+        "environment": (
+            f"skfastgrnn {skfastgrnn.__version__}, scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
+            f"Python {platform.python_version()}, OMP/OPENBLAS/MKL threads 1"
+        ),
+        "seeds": list(seeds),
+        "jobs": jobs,
+        "measured_with": MEASURED_WITH,
+        "rows": rows,
+        "sweep": sweep,
+        "transfer": transfer,
+        "seconds": round(time.perf_counter() - start),
+    }
+
+
+def render(doc):
+    n = len(doc["seeds"])
+    lines = [
+        f"<!-- generated by `python {SCRIPT} --doc docs/distillation.md` from "
+        f"benchmarks/results/{RESULTS.name}: do not edit by hand -->",
+        "",
+        f"{doc['environment']}, seeds {doc['seeds']}, {doc['jobs']} process(es)",
+        "",
+        "Test accuracy in % (mean ± std over seeds); gain = distilled - scratch in points, paired by seed; "
+        "OOF - in-sample = out-of-fold row - in-sample row, paired by seed.",
+        "",
+        "| dataset | teacher | teacher acc | teacher size | student | student params / fp32 B / file B "
+        "| scratch acc | soft targets | distilled acc | gain | wins | OOF - in-sample |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in doc["rows"]:
+        versus = r["oof_minus_in_sample"]
+        versus = "—" if versus is None else f"{mean_std(versus)} ({versus['wins']}/{n} wins)"
+        lines.append(
+            f"| {r['dataset']} | {r['teacher']} | {mean_std(r['teacher_accuracy'])} | {r['teacher_size']} "
+            f"| h{r['student_hidden']} | {r['student_parameters']:,} / {r['student_fp32_bytes']:,} / "
+            f"{r['student_file_bytes']:,} | {mean_std(r['scratch'])} | {r['targets']} "
+            f"| {mean_std(r['distilled'])} | {mean_std(r['gain'])} | {r['wins']}/{n} | {versus} |"
+        )
+    sweep = doc["sweep"]
+    if sweep is not None:
         lines += [
             "",
-            f"Transfer set, routing, hidden-8 student: the HistGradientBoosting teacher is trained on {t_rows:,} "
-            f"labelled rows and frozen; the student gets {n_labelled} labelled rows, and optionally "
-            f"{n_unlabelled:,} unlabelled rows (X_unlabeled) that the teacher labels; test on {n_test} other rows.",
+            f"Temperature sweep, digits, hidden-{sweep['hidden']} student, alpha 0.7: distilled accuracy in % "
+            "(mean ± std) and gain over scratch in points.",
             "",
-            "| teacher acc | student from scratch (40 rows) | distilled (40 rows) | distilled + 1,000 unlabelled "
-            "| gain of the transfer set over scratch |",
-            "|---|---|---|---|---|",
-            f"| {mean_std([r['teacher'] for r in transfer])} | {mean_std(scratch)} "
-            f"| {mean_std([r['distilled'] for r in transfer])} | {mean_std([r['transfer'] for r in transfer])} "
-            f"| {mean_std(np.array([r['transfer'] for r in transfer]) - scratch)} |",
+            "| teacher | " + " | ".join(f"T = {T:g}" for T in sweep["temperatures"]) + " |",
+            "|---|" + "---|" * len(sweep["temperatures"]),
         ]
-    lines += ["", f"Total time: {time.perf_counter() - start:.0f} s."]
-    text = "\n".join(lines)
-    print(text)
+        for r in sweep["rows"]:
+            cells = [f"{mean_std(c['distilled'])} ({mean_std(c['gain'])})" for c in r["cells"]]
+            lines.append(f"| {r['teacher']} | " + " | ".join(cells) + " |")
+    transfer = doc["transfer"]
+    if transfer is not None:
+        split = transfer["split"]
+        lines += [
+            "",
+            f"Transfer set, routing, hidden-8 student: the HistGradientBoosting teacher is trained on "
+            f"{split['teacher']:,} labelled rows and frozen; the student gets {split['labelled']} labelled rows, "
+            f"and optionally {split['unlabelled']:,} unlabelled rows (X_unlabeled) that the teacher labels; test on "
+            f"{split['test']} other rows.",
+            "",
+            f"| teacher acc | student from scratch ({split['labelled']} rows) | distilled ({split['labelled']} rows) "
+            f"| distilled + {split['unlabelled']:,} unlabelled | gain of the transfer set over scratch |",
+            "|---|---|---|---|---|",
+            f"| {mean_std(transfer['teacher'])} | {mean_std(transfer['scratch'])} | {mean_std(transfer['distilled'])} "
+            f"| {mean_std(transfer['transfer'])} | {mean_std(transfer['gain'])} |",
+        ]
+    lines += ["", f"Total time: {doc['seconds']} s."]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--quick", action="store_true", help="2 seeds, digits only (JSON only with --json)")
+    parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    parser.add_argument("--jobs", type=int, default=2, help="processes running seeds in parallel (default 2)")
+    _blocks.add_block_arguments(parser, RESULTS)
+    args = parser.parse_args(argv)
+    status = _blocks.render_or_check(args, BLOCK, render, SCRIPT)
+    if status is not None:
+        return status
+    if args.quick and args.json == RESULTS:
+        args.json = Path(tempfile.mkdtemp()) / RESULTS.name  # a smoke run never replaces the committed results
+    doc = run(range(2 if args.quick else args.seeds), args.jobs, quick=args.quick)
+    _blocks.finish_run(args, BLOCK, render, doc)
     if args.markdown:
-        args.markdown.write_text(text + "\n")
-    return text
+        args.markdown.write_text(render(doc) + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

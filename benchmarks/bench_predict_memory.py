@@ -132,7 +132,7 @@ def _measure_call(model, method, X, scenario, unchunked):
     out, peak = _traced_peak(lambda: predict(X))
 
     T, _, hidden, _ = SCENARIOS[scenario]
-    n_blocks = model._layout.cell.n_blocks
+    n_blocks = model.network_.layout.cell.n_blocks
     result = {
         "input_bytes": X.nbytes,
         "output_bytes": out.nbytes,

@@ -20,9 +20,14 @@ Scenarios (issue targets in brackets):
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_training.py              # full run: a few minutes, 2 cores
-    python benchmarks/bench_training.py --quick      # smoke run, well under a minute
+    python benchmarks/bench_training.py --readme README.md   # full run: a few minutes, 2 cores
+    python benchmarks/bench_training.py --check README.md    # no run: the block is the JSON's
+    python benchmarks/bench_training.py --quick              # smoke run, well under a minute
     python benchmarks/bench_training.py --markdown benchmarks/results.md
+
+The results go to ``benchmarks/results/training.json``; README.md's block between
+``<!-- bench:start -->`` and ``<!-- bench:end -->`` is rendered from it
+(``--render --readme README.md`` re-renders it without running).
 
 Needs ``torch==2.13.0`` (CPU) and ``edgeml-pytorch==0.3.0`` (installed ``--no-deps``).
 """
@@ -35,16 +40,24 @@ os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS
 import argparse
 import platform
 import sys
+import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+ROOT = Path(__file__).resolve().parents[1]
 # Benchmark the working tree's skfastgrnn (this file's folder stays first on the path).
-sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(1, str(ROOT))
+sys.path.append(str(ROOT / "docs" / "tools"))
 
-import _peers
+import _blocks  # noqa: E402
+import _peers  # noqa: E402
+
+BLOCK = "bench"
+RESULTS = ROOT / "benchmarks" / "results" / "training.json"
+SCRIPT = "benchmarks/bench_training.py"
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 BATCH_SIZE = 128
@@ -290,7 +303,7 @@ def digits_recommended(seeds, acc_epochs):
     Ours with the settings the user guide recommends for small data
     (``l2_reg=3e-3``, a 10% validation split and early stopping, batch 32),
     next to the peers trained for ``acc_epochs`` epochs with their recipe.
-    Returns markdown lines and ours' accuracies.
+    Returns every system's accuracies and their mean, min and max.
     """
     from skfastgrnn import FastGRNNClassifier
 
@@ -312,13 +325,20 @@ def digits_recommended(seeds, acc_epochs):
         EDGEML: f"{acc_epochs} epochs, plain Adam",
         GRU: f"{acc_epochs} epochs, plain Adam",
     }
-    lines = [
-        f"| digits T=8 h=32, {len(seeds)} seeds | system | settings | mean | min | max |",
-        "|---|---|---|---:|---:|---:|",
-    ]
-    for system, accs in scores.items():
-        lines.append(f"| | {system} | {what[system]} | {np.mean(accs):.4f} | {np.min(accs):.4f} | {np.max(accs):.4f} |")
-    return "\n".join(lines), scores[OURS]
+    return {
+        "seeds": len(seeds),
+        "systems": [
+            {
+                "system": system,
+                "settings": what[system],
+                "accuracies": [float(a) for a in accs],
+                "mean": float(np.mean(accs)),
+                "min": float(np.min(accs)),
+                "max": float(np.max(accs)),
+            }
+            for system, accs in scores.items()
+        ],
+    }
 
 
 # ----------------------------------------------------------------------------- latency
@@ -349,13 +369,13 @@ def run_latency(models, X, n_calls):
             median = np.median(timings)
             speedup = None if system == OURS else median / ours_median
             results.append(
-                (
-                    n_rows,
-                    system,
-                    1e6 * median,
-                    1e6 * np.percentile(timings, 90),
-                    speedup,
-                )
+                {
+                    "rows": n_rows,
+                    "system": system,
+                    "median_us": 1e6 * median,
+                    "p90_us": 1e6 * np.percentile(timings, 90),
+                    "speedup": speedup,
+                }
             )
     return results
 
@@ -406,9 +426,9 @@ def training_table(rows):
     lines = [header, "|---|---|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(
-            f"| {r.scenario} | {r.system} | {r.epoch_seconds:.3f} "
-            f"| {r.samples_per_second:,.0f} | {_fmt(r.ratio, '.1f')}x "
-            f"| {r.accuracy:.4f} |".replace("—x", "—")
+            f"| {r['scenario']} | {r['system']} | {r['epoch_seconds']:.3f} "
+            f"| {r['samples_per_second']:,.0f} | {_fmt(r['ratio'], '.1f')}x "
+            f"| {r['accuracy']:.4f} |".replace("—x", "—")
         )
     return "\n".join(lines)
 
@@ -418,40 +438,73 @@ def latency_table(results, n_calls):
     what = f"predict_proba (routing model, {n_calls} calls)"
     header = f"| {what} | system | median us | p90 us | ours faster by |"
     lines = [header, "|---|---|---:|---:|---:|"]
-    for n_rows, system, median, p90, speedup in results:
+    for r in results:
+        n_rows = r["rows"]
         lines.append(
-            f"| {n_rows} sample{'s' if n_rows > 1 else ''} | {system} "
-            f"| {median:.1f} | {p90:.1f} | {_fmt(speedup, '.1f')}x |".replace("—x", "—")
+            f"| {n_rows} sample{'s' if n_rows > 1 else ''} | {r['system']} "
+            f"| {r['median_us']:.1f} | {r['p90_us']:.1f} | {_fmt(r['speedup'], '.1f')}x |".replace("—x", "—")
         )
     return "\n".join(lines)
 
 
-def target_lines(rows, scenarios, latency):
+def digits_table(digits):
+    """Markdown table of the digits runs over several seeds."""
+    lines = [
+        f"| digits T=8 h=32, {digits['seeds']} seeds | system | settings | mean | min | max |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for s in digits["systems"]:
+        lines.append(f"| | {s['system']} | {s['settings']} | {s['mean']:.4f} | {s['min']:.4f} | {s['max']:.4f} |")
+    return "\n".join(lines)
+
+
+def target_lines(rows, scenarios, latency, digits):
     """PASS/MISS line for every target of the issue."""
-    by_key = {(r.scenario, r.system): r for r in rows}
+    by_key = {(r["scenario"], r["system"]): r for r in rows}
     checks = []
     for sc in scenarios:
-        ours, edge = by_key[(sc.name, OURS)], by_key[(sc.name, EDGEML)]
-        if sc.target_ratio is not None:
-            text = f"{sc.name}: ours/edgeml samples/s {edge.ratio:.1f}x"
-            checks.append((f"{text} >= {sc.target_ratio:g}x", edge.ratio >= sc.target_ratio))
-        accs = f"ours {ours.accuracy:.4f} vs edgeml {edge.accuracy:.4f}"
-        text = f"{sc.name}: accuracy {accs}"
-        checks.append((f"{text} (within 1 point)", ours.accuracy >= edge.accuracy - 0.01))
+        ours, edge = by_key[(sc["name"], OURS)], by_key[(sc["name"], EDGEML)]
+        if sc["target_ratio"] is not None:
+            text = f"{sc['name']}: ours/edgeml samples/s {edge['ratio']:.1f}x"
+            checks.append((f"{text} >= {sc['target_ratio']:g}x", edge["ratio"] >= sc["target_ratio"]))
+        accs = f"ours {ours['accuracy']:.4f} vs edgeml {edge['accuracy']:.4f}"
+        text = f"{sc['name']}: accuracy {accs}"
+        checks.append((f"{text} (within 1 point)", ours["accuracy"] >= edge["accuracy"] - 0.01))
     # the digits >= 0.97 target is checked on the 5-seed table (digits_recommended):
     # the 40-epoch row trains with the peers' recipe, for the 1-point comparison
     route = scenarios[0]
-    ours_route = by_key[(route.name, OURS)]
-    epoch_s = ours_route.epoch_seconds
-    fastest = _fmt(ours_route.fastest_epoch, ".3f", "n/a")
-    text = f"{route.name}: ours epoch {epoch_s:.3f} s (fit / epochs; fastest in history_"
+    ours_route = by_key[(route["name"], OURS)]
+    epoch_s = ours_route["epoch_seconds"]
+    fastest = _fmt(ours_route["fastest_epoch"], ".3f", "n/a")
+    text = f"{route['name']}: ours epoch {epoch_s:.3f} s (fit / epochs; fastest in history_"
     checks.append((f"{text} {fastest} s) <= 0.12 s", epoch_s <= 0.12))
-    for n_rows, system, median, _, _ in latency:
-        if system == OURS:
-            limit = 100.0 if n_rows == 1 else 200.0
-            text = f"predict_proba {n_rows} sample(s): ours {median:.1f} us"
-            checks.append((f"{text} <= {limit:g} us", median <= limit))
+    for r in latency:
+        if r["system"] == OURS:
+            limit = 100.0 if r["rows"] == 1 else 200.0
+            text = f"predict_proba {r['rows']} sample(s): ours {r['median_us']:.1f} us"
+            checks.append((f"{text} <= {limit:g} us", r["median_us"] <= limit))
+    ours = next(s for s in digits["systems"] if s["system"] == OURS)
+    text = f"digits h=32 recommended settings: ours mean accuracy over {digits['seeds']} seeds {ours['mean']:.4f}"
+    checks.append((f"{text} >= 0.97", ours["mean"] >= 0.97))
     return [f"- {'PASS' if ok else 'MISS'}: {text}" for text, ok in checks]
+
+
+def render(results, title="### Measured"):
+    """The report of a results document: environment, the three tables, the targets."""
+    mode = "quick (reduced sizes; targets indicative only)" if results["quick"] else "full"
+    return "\n\n".join(
+        [
+            f"{title} ({mode})",
+            "\n".join(f"- {line}" for line in results["environment"]),
+            training_table(results["rows"]),
+            latency_table(results["latency"], results["latency_calls"]),
+            digits_table(results["digits_recommended"]),
+            "Targets:\n"
+            + "\n".join(
+                target_lines(results["rows"], results["scenarios"], results["latency"], results["digits_recommended"])
+            ),
+        ]
+    )
 
 
 # ----------------------------------------------------------------------------- main
@@ -463,7 +516,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="small sizes and 1 epoch: a smoke run in well under a minute",
+        help="small sizes and 1 epoch: a smoke run in well under a minute (JSON only with --json)",
     )
     parser.add_argument(
         "--markdown",
@@ -472,70 +525,57 @@ def parse_args(argv=None):
         help="also write the tables (and environment) to this file",
     )
     parser.add_argument(
-        "--readme",
-        metavar="PATH",
-        type=Path,
-        help="also replace the block between <!-- bench:start --> and <!-- bench:end --> in this file",
-    )
-    parser.add_argument(
         "--latency-calls",
         type=int,
         default=None,
         help="predict_proba calls per latency measurement (default 2000, 200 with --quick)",
     )
+    _blocks.add_block_arguments(parser, RESULTS)
+    parser.add_argument("--readme", dest="doc", type=Path, metavar="PATH", help="the same as --doc")
     return parser.parse_args(argv)
 
 
-def main(argv=None):
-    """Run every scenario, print the tables and the target checks."""
-    args = parse_args(argv)
-    n_calls = args.latency_calls or (200 if args.quick else 2000)
+def run(quick, n_calls):
+    """Run every scenario; the results document."""
     header = environment_lines()
     print("\n".join(header), flush=True)
-    scenarios = build_scenarios(args.quick)
+    scenarios = build_scenarios(quick)
     rows, routing_models = [], None
     for sc in scenarios:
         start = time.perf_counter()
         sc_rows, models = run_scenario(sc)
-        rows += sc_rows
+        rows += [asdict(r) for r in sc_rows]
         routing_models = routing_models or models
         print(f"... {sc.name}: {time.perf_counter() - start:.1f} s", flush=True)
     latency = run_latency(routing_models, scenarios[0].X_test, n_calls)
-    seeds = range(2) if args.quick else range(5)
-    digits_table, digits_scores = digits_recommended(seeds, scenarios[-1].epochs)
-    digits_check = f"- {'PASS' if np.mean(digits_scores) >= 0.97 else 'MISS'}: digits h=32 recommended settings: "
-    digits_check += f"ours mean accuracy over {len(digits_scores)} seeds {np.mean(digits_scores):.4f} >= 0.97"
-    mode = "quick (reduced sizes; targets indicative only)" if args.quick else "full"
-    report = "\n\n".join(
-        [
-            f"## skfastgrnn training benchmark ({mode})",
-            "\n".join(f"- {line}" for line in header),
-            training_table(rows),
-            latency_table(latency, n_calls),
-            digits_table,
-            "Targets:\n" + "\n".join([*target_lines(rows, scenarios, latency), digits_check]),
-        ]
-    )
-    print("\n" + report)
+    seeds = range(2) if quick else range(5)
+    return {
+        "command": "python benchmarks/bench_training.py --readme README.md",
+        "quick": quick,
+        "environment": header,
+        "latency_calls": n_calls,
+        "scenarios": [{"name": sc.name, "target_ratio": sc.target_ratio} for sc in scenarios],
+        "rows": rows,
+        "latency": latency,
+        "digits_recommended": digits_recommended(seeds, scenarios[-1].epochs),
+    }
+
+
+def main(argv=None):
+    """Run every scenario, print the tables and the target checks (or only render / check the README block)."""
+    args = parse_args(argv)
+    status = _blocks.render_or_check(args, BLOCK, render, SCRIPT)
+    if status is not None:
+        return status
+    if args.quick and args.json == RESULTS:
+        args.json = Path(tempfile.mkdtemp()) / RESULTS.name  # a smoke run never replaces the committed results
+    results = run(args.quick, args.latency_calls or (200 if args.quick else 2000))
+    _blocks.finish_run(args, BLOCK, render, results)
     if args.markdown:
-        args.markdown.write_text(report + "\n")
+        args.markdown.write_text(render(results, "## skfastgrnn training benchmark") + "\n")
         print(f"\nwrote {args.markdown}")
-    if args.readme:
-        replace_block(args.readme, report)
-        print(f"updated {args.readme}")
-
-
-def replace_block(path, report):
-    """Put ``report`` between the bench:start / bench:end markers of ``path``."""
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    text = path.read_text()
-    if start not in text or end not in text:
-        raise SystemExit(f"{path}: no {start} ... {end} block to replace")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    body = report.replace("## skfastgrnn training benchmark", "### Measured", 1)
-    path.write_text(f"{head}{start}\n{body}\n{end}{tail}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

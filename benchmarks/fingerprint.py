@@ -39,6 +39,8 @@ def _sequences(n=120, T=12, D=3, seed=0):
 
 
 def _digest(model, X):
+    """Four short digests: weights + probabilities + history, saved file + reloaded probabilities, C, ONNX."""
+    parts = []
     h = hashlib.sha256()
     clf = model[-1] if hasattr(model, "steps") else model
     for name, w in sorted(clf.weights_.items()):
@@ -47,6 +49,8 @@ def _digest(model, X):
     h.update(np.ascontiguousarray(model.predict_proba(X)).tobytes())
     h.update(json.dumps([{k: v for k, v in e.items() if k != "seconds"} for e in clf.history_]).encode())
     h.update(json.dumps([clf.n_iter_, clf.best_epoch_]).encode())
+    parts.append(h)
+    h = hashlib.sha256()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "m.safetensors")
         skfastgrnn.save(model, path)
@@ -61,6 +65,8 @@ def _digest(model, X):
         h.update(data[8 + header_len :])
         loaded = skfastgrnn.load(path)
         h.update(np.ascontiguousarray(loaded.predict_proba(X)).tobytes())
+        parts.append(h)
+        h = hashlib.sha256()
         try:
             skfastgrnn.export_c(model, tmp, name="m")
             for fname in sorted(os.listdir(tmp)):
@@ -69,11 +75,14 @@ def _digest(model, X):
                         h.update(f.read().replace(skfastgrnn.__version__.encode(), b"VERSION"))
         except Exception as exc:  # noqa: BLE001 - the fingerprint records failures too
             h.update(repr(exc).encode())
+        parts.append(h)
+        h = hashlib.sha256()
         try:
             h.update(skfastgrnn.to_onnx(model).SerializeToString())
         except Exception as exc:  # noqa: BLE001
             h.update(type(exc).__name__.encode())
-    return h.hexdigest()[:16]
+        parts.append(h)
+    return " ".join(part.hexdigest()[:10] for part in parts)
 
 
 def configurations():

@@ -8,8 +8,7 @@ from ._plot import plot_history
 from ._registry import ModelRegistry
 from ._scaler import SequenceScaler
 from ._train import TrainingDivergedError
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "DistilledFastGRNN",

@@ -5,14 +5,10 @@ optimizer in ``_optim`` and the loop in ``_train``.
 """
 
 import sys
-import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -20,35 +16,46 @@ from sklearn.utils.validation import _check_sample_weight, check_array, check_is
 
 from ._cells import CELLS, NONLINEARITIES, Layout, log_softmax, softmax
 from ._deploy import DeploymentMixin
+from ._network import ARCHITECTURE_PARAMS, FastGRNNNetwork, has_padding
 from ._optim import adam_state
-from ._sequences import as_steps, fold_steps, step_padding
-from ._train import LEARNED_FRACTION, STILL_IMPROVING_FRACTION, TrainingConfig, predict_logits, train
+from ._persist import storable
+from ._sequences import fold_steps
+from ._train import (
+    LOSSES,
+    History,
+    TrainingConfig,
+    TrainingData,
+    TrainingLoop,
+)
+from ._validation import (
+    as_rows,
+    check_classes,
+    check_padding,
+    resolve_batch_size,
+    resolve_fold,
+    restore_on_error,
+    validation_split,
+    warn_about_convergence,
+)
 
-#: parameters that fix the shape of the network: warm_start cannot change them
-_ARCHITECTURE = (
-    "hidden_dim",
-    "cell",
-    "rank",
-    "u_rank",
-    "gate_nonlinearity",
-    "update_nonlinearity",
-    "n_timesteps",
-    "fold",
+#: estimator parameters the training loop takes as they are (TrainingConfig fields of the same name)
+_LOOP_PARAMS = (
+    "learning_rate",
+    "epochs",
+    "lr_decay",
+    "lr_decay_step",
+    "grad_clip",
+    "grad_clip_mode",
+    "adam_beta1",
+    "adam_beta2",
+    "adam_epsilon",
+    "l2_reg",
+    "early_stopping_patience",
+    "shuffle",
 )
 
 
-@contextmanager
-def _restore_on_error(estimator):
-    """Leave the estimator exactly as it was if the block raises."""
-    saved = dict(estimator.__dict__)
-    try:
-        yield
-    except BaseException:
-        estimator.__dict__.clear()
-        estimator.__dict__.update(saved)
-        raise
-
-
+@storable
 class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
     """FastGRNN recurrent classifier trained with BPTT and Adam.
 
@@ -330,48 +337,59 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : FastGRNNClassifier
+            The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, incremental=False)
 
-    def _fit(self, X, y, sample_weight=None, classes=None, distillation=None):
-        """fit, and the private knowledge-distillation path.
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_distilled(self, X, y, soft_targets, *, temperature=3.0, alpha=0.7, sample_weight=None, classes=None):
+        """Train on (X, y) with the knowledge-distillation loss against a teacher's soft targets.
 
-        ``distillation`` is None or ``(soft_targets, temperature, alpha)``,
-        ``soft_targets`` of shape (n_samples, len(classes)) with columns in the
-        order of ``np.unique(classes)`` (DistilledFastGRNN's contract).
+        The loss is ``alpha * T^2 * CE(softmax(z / T), q) + (1 - alpha) *
+        CE(softmax(z), y)`` (Hinton et al., 2015): ``q`` are the teacher's
+        probabilities at temperature ``T``. This is the hook
+        :class:`~skfastgrnn.DistilledFastGRNN` trains its student with; use it
+        directly to distil from probabilities you computed yourself.
+        Everything else is as :meth:`fit` (warm start, validation split and
+        early stopping on the plain cross-entropy).
+
+        Parameters
+        ----------
+        X, y, sample_weight : as in :meth:`fit`
+        soft_targets : array-like of shape (n_samples, n_classes)
+            Teacher probabilities, rows summing to 1, columns in the order of
+            the sorted classes.
+        temperature : float, default=3.0
+            Temperature ``T`` of the soft term.
+        alpha : float in [0, 1], default=0.7
+            Weight of the soft term.
+        classes : array-like or None, default=None
+            All classes (when ``y`` may lack some the teacher knows).
+
+        Returns
+        -------
+        self : FastGRNNClassifier
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import make_classification
+        >>> from skfastgrnn import FastGRNNClassifier
+        >>> X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+        >>> q = np.where(y[:, None] == [0, 1], 0.9, 0.1)  # a teacher's probabilities
+        >>> clf = FastGRNNClassifier(epochs=5, random_state=0).fit_distilled(X, y, q, temperature=2.0)
+        >>> clf.predict_proba(X).shape
+        (200, 2)
         """
-        warm = self.warm_start and self.__sklearn_is_fitted__()
-        with _restore_on_error(self):
-            X, y_idx, weight, n_steps = self._validate_training_data(
-                X, y, sample_weight, first_call=not warm, classes=classes
-            )
-            if distillation is not None:
-                soft_targets, temperature, alpha = distillation
-                if soft_targets.shape != (X.shape[0], len(self.classes_)):
-                    raise ValueError(
-                        f"soft targets have shape {soft_targets.shape}; expected {(X.shape[0], len(self.classes_))}."
-                    )
-                distillation = (np.asarray(soft_targets, dtype=X.dtype), temperature, alpha)
-            rng = check_random_state(self.random_state)
-            layout, theta = self._start_params(X.shape[1], warm, rng, X.dtype)
-            train_idx, val_idx = self._split(y_idx, rng)
-            optimizer = adam_state(theta.size, theta.dtype)
-            result = self._run(
-                layout,
-                theta,
-                (X, n_steps),
-                y_idx,
-                weight,
-                optimizer,
-                rng,
-                train_idx,
-                val_idx,
-                warm,
-                distillation=distillation,
-            )
-            _warn_about_convergence(self, result)
-        return self
+        if not (isinstance(temperature, Real) and temperature > 0):
+            raise ValueError(f"temperature must be a positive number; got {temperature!r}.")
+        if not (isinstance(alpha, Real) and 0 <= alpha <= 1):
+            raise ValueError(f"alpha must be a number in [0, 1]; got {alpha!r}.")
+        return self._fit(
+            X, y, sample_weight, incremental=False, classes=classes, distill=(soft_targets, temperature, alpha)
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -386,38 +404,96 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : FastGRNNClassifier
+            The updated estimator.
 
         Notes
         -----
         No validation split and no learning-rate decay: every call uses
         ``learning_rate`` for one pass over the given rows.
         """
-        first = not self.__sklearn_is_fitted__()
-        with _restore_on_error(self):
-            if first and classes is None:
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None, distill=None):
+        """fit (``incremental=False``) and partial_fit (True): validate, train, commit.
+
+        A fit starts from scratch unless ``warm_start`` holds a fitted
+        network; partial_fit continues the fitted network and its Adam state
+        for one epoch at a constant rate. ``distill`` is
+        ``(soft_targets, temperature, alpha)``. On any error the estimator
+        is left exactly as it was.
+        """
+        fitted = self.__sklearn_is_fitted__()
+        # fit continues a network only with warm_start; partial_fit always does
+        resume = fitted and (incremental or self.warm_start)
+        with restore_on_error(self):
+            if incremental and not fitted and classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
             X, y_idx, weight, n_steps = self._validate_training_data(
-                X, y, sample_weight, first_call=first, classes=classes
+                X, y, sample_weight, first_call=not resume, classes=classes
             )
+            loss = self._loss(X, y_idx, distill)
+            if resume and not incremental:
+                self._check_architecture()
             rng = check_random_state(self.random_state)
-            if first:
-                layout, theta = self._start_params(X.shape[1], False, rng, X.dtype)
-                optimizer = adam_state(theta.size, theta.dtype)
+            network = self.network_.copy() if resume else self._new_network(rng, X.dtype)
+            if incremental:
+                train_rows, val_rows = np.arange(X.shape[0]), None
+                optimizer = self._optimizer_state(network, resume)
+                if resume:  # a different shuffle every call, still reproducible
+                    rng = np.random.RandomState(rng.randint(2**31 - 1) ^ self.n_iter_)
             else:
-                layout, theta = self._layout, self._theta.copy()
-                optimizer = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self._optimizer.items()}
-                # a different shuffle every call, still reproducible
-                rng = np.random.RandomState(rng.randint(2**31 - 1) ^ self.n_iter_)
-            rows = np.arange(X.shape[0])
-            self._run(layout, theta, (X, n_steps), y_idx, weight, optimizer, rng, rows, None, warm=not first, epochs=1)
+                train_rows, val_rows = validation_split(y_idx, len(self.classes_), self.validation_split, rng)
+                optimizer = adam_state(network.parameters.size, network.dtype)
+            data = TrainingData(X, y_idx, weight, n_steps, train_rows, val_rows, padded=has_padding(X))
+            loop = TrainingLoop(network, data, loss, self._config(len(train_rows), incremental), optimizer)
+            result = loop.run(rng, first_epoch=(self.n_iter_ if resume else 0) + 1, log=self._epoch_log())
+            self._commit(network, optimizer, result, resume)
+            if not incremental:
+                warn_about_convergence(self, result)
         return self
+
+    def _loss(self, X, y_idx, distill):
+        if distill is None:
+            return LOSSES["cross_entropy"](y_idx)
+        soft_targets, temperature, alpha = distill
+        soft_targets = np.asarray(soft_targets, dtype=X.dtype)
+        if soft_targets.shape != (X.shape[0], len(self.classes_)):
+            raise ValueError(
+                f"soft targets have shape {soft_targets.shape}; expected {(X.shape[0], len(self.classes_))}."
+            )
+        return LOSSES["distillation"](y_idx, soft_targets, float(temperature), float(alpha))
+
+    def _optimizer_state(self, network, resume):
+        """Adam's state to continue (a copy), or a fresh one (a new or loaded network)."""
+        state = getattr(self, "_optimizer", None) if resume else None
+        if state is None or state["m"].shape != network.parameters.shape:
+            return adam_state(network.parameters.size, network.dtype)
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+
+    def _epoch_log(self):
+        return _stderr_line if self.verbose else None
+
+    def _commit(self, network, optimizer, result, resume):
+        """Set every fitted attribute at once, after training succeeded."""
+        if result["support"] is not None:
+            network.set_support(result["support"])
+        history = History(self.history_ if resume else ())
+        # a loaded model has n_iter_ but no history_ (that travels in the metrics file)
+        epochs_before = self.n_iter_ if resume else 0
+        history.extend(result["history"])
+        history.best_epoch = result["best_epoch"]
+        self.network_ = network
+        self._optimizer = optimizer
+        self.history_ = history
+        self.n_iter_ = epochs_before + len(result["history"])
+        self.best_epoch_ = result["best_epoch"]
 
     def _validate_training_data(self, X, y, sample_weight, first_call, classes=None):
         X, n_steps = self._as_rows(X, fitting=first_call)
         # float32 input trains in float32 (faster, like torch); anything else in
         # float64. A fitted model keeps its dtype.
-        dtype = [np.float64, np.float32] if first_call else self._theta.dtype
+        dtype = [np.float64, np.float32] if first_call else self.network_.dtype
         if first_call or n_steps == self.n_timesteps_:
             X, y = validate_data(self, X, y, reset=first_call, dtype=dtype, ensure_all_finite="allow-nan")
         else:  # sequences of another length than the first fit's: any length is fine for the cell
@@ -431,14 +507,14 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
                     "(rows are laid out [x_1, ..., x_T])."
                 )
             self.n_step_features_ = X.shape[1] // self.n_timesteps_
-            all_classes = np.unique(y) if classes is None else _check_classes(classes, y)
+            all_classes = np.unique(y) if classes is None else check_classes(classes, y)
             if len(all_classes) < 2:
                 raise ValueError(
                     f"FastGRNNClassifier needs samples of at least 2 classes; got 1 class: {all_classes[0]!r}."
                 )
             self.classes_ = all_classes
         else:
-            if classes is not None and not np.array_equal(_check_classes(classes, y), self.classes_):
+            if classes is not None and not np.array_equal(check_classes(classes, y), self.classes_):
                 raise ValueError(f"classes={classes!r} differs from the classes of the first call, {self.classes_!r}.")
             unseen = np.setdiff1d(np.unique(y), self.classes_)
             if len(unseen):
@@ -446,9 +522,9 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
                     f"y has labels {unseen!r} the model was not trained with ({self.classes_!r}); "
                     "fit a new model (warm_start=False) to add classes."
                 )
-        _check_padding(X, n_steps)
+        check_padding(X, n_steps)
         if first_call:
-            self.fold_ = _resolve_fold(self.fold, self.n_timesteps_)
+            self.fold_ = resolve_fold(self.fold, self.n_timesteps_)
         X, n_steps = fold_steps(X, n_steps, self.fold_)
         y_idx = np.searchsorted(self.classes_, y)
         weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
@@ -457,51 +533,23 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         return X, y_idx, weight, n_steps
 
     def _as_rows(self, X, fitting):
-        """Any accepted layout as 2-D rows ``[x_1, ..., x_T]``, and the T of this input.
-
-        3-D arrays ``(n, T, D)`` are flattened; a list of ``(T_i, D)`` arrays is
-        padded with NaN after each end first. At fit, T comes from 3-D input
-        (``n_timesteps`` must then be 1 or agree); afterwards 3-D input and
-        lists may have any number of steps (the cell reads any length), but
-        the same D.
-        """
+        """Any accepted layout as 2-D rows ``[x_1, ..., x_T]`` and the T of this input; sets ``n_timesteps_`` at fit."""
         if fitting:
-            self.n_timesteps_ = self.n_timesteps
-        X = as_steps(X)
-        if getattr(X, "ndim", None) != 3:
+            X, self.n_timesteps_ = as_rows(X, self.n_timesteps)
             return X, self.n_timesteps_
-        n, T, D = X.shape
-        if fitting:
-            if self.n_timesteps not in (1, T):
-                raise ValueError(
-                    f"X is 3-D with {T} timesteps but n_timesteps={self.n_timesteps}; "
-                    "leave n_timesteps=1 for 3-D input or make them agree."
-                )
-            if T < D:
-                warnings.warn(
-                    f"X has shape {X.shape}, read as (n_samples, n_timesteps, n_features): {T} timestep(s) of {D} "
-                    "features. aeon and sktime give (n_samples, n_channels, n_timesteps): if that is your layout, "
-                    "use skfastgrnn.SequenceScaler(channels_first=True) before the classifier, or "
-                    "np.swapaxes(X, 1, 2).",
-                    UserWarning,
-                    stacklevel=4,
-                )
-            self.n_timesteps_ = T
-        elif D != self.n_step_features_:
-            raise ValueError(
-                f"X has {D} features per timestep (shape {X.shape}, read as (n_samples, n_timesteps, n_features)); "
-                f"the model was fitted with {self.n_step_features_}."
-            )
-        return np.reshape(X, (n, T * D)), T
+        return as_rows(X, self.n_timesteps_, self.n_step_features_)
 
-    def _start_params(self, n_features, warm, rng, dtype=np.float64):
-        if warm:
-            changed = [p for p in _ARCHITECTURE if getattr(self, p) != self._fitted_architecture[p]]
-            if changed:
-                raise ValueError(
-                    f"warm_start=True cannot change {', '.join(changed)}; set warm_start=False to train a new model."
-                )
-            return self._layout, self._theta.copy()
+    def _check_architecture(self):
+        """A warm-start fit must keep the parameters that shape the network."""
+        fitted = self.network_.architecture
+        changed = [p for p in ARCHITECTURE_PARAMS if getattr(self, p) != fitted[p]]
+        if changed:
+            raise ValueError(
+                f"warm_start=True cannot change {', '.join(changed)}; set warm_start=False to train a new model."
+            )
+
+    def _new_network(self, rng, dtype):
+        """A network of the estimator's architecture for the validated data, initialized from ``rng``."""
         layout = Layout(
             self.n_step_features_ * self.fold_,
             self.hidden_dim,
@@ -510,129 +558,42 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             rank=self.rank,
             u_rank=self.u_rank,
         )
-        return layout, layout.init(rng, dtype)
-
-    def _split(self, y_idx, rng):
-        """Stratified, seeded train/validation row indices."""
-        n = len(y_idx)
-        all_rows = np.arange(n)
-        if self.validation_split == 0:
-            return all_rows, None
-        n_classes = len(self.classes_)
-        n_val = int(np.ceil(self.validation_split * n))
-        counts = np.bincount(y_idx, minlength=n_classes)
-        if counts[counts > 0].min() < 2 or n_val < n_classes or n - n_val < n_classes:
-            warnings.warn(
-                f"validation_split={self.validation_split} leaves too few rows for a stratified "
-                f"validation set ({n} rows, {n_classes} classes); training on all rows without validation.",
-                UserWarning,
-                stacklevel=4,
-            )
-            return all_rows, None
-        splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_val, random_state=rng.randint(2**31 - 1))
-        train_idx, val_idx = next(splitter.split(np.zeros(n), y_idx))
-        return np.sort(train_idx), np.sort(val_idx)
-
-    def _config(self):
-        return TrainingConfig(
-            learning_rate=self.learning_rate,
-            batch_size=self.batch_size,
-            epochs=self.epochs,
-            lr_decay=self.lr_decay,
-            lr_decay_step=self.lr_decay_step,
-            grad_clip=self.grad_clip,
-            grad_clip_mode=self.grad_clip_mode,
-            adam_beta1=self.adam_beta1,
-            adam_beta2=self.adam_beta2,
-            adam_epsilon=self.adam_epsilon,
-            l2_reg=self.l2_reg,
-            early_stopping_patience=self.early_stopping_patience,
-            shuffle=self.shuffle,
+        return FastGRNNNetwork.initialize(
+            layout,
+            rng,
+            dtype,
             gate=self.gate_nonlinearity,
             update=self.update_nonlinearity,
+            n_timesteps=self.n_timesteps_,
+            n_step_features=self.n_step_features_,
+            fold=self.fold_,
+            architecture={p: getattr(self, p) for p in ARCHITECTURE_PARAMS},
+        )
+
+    def _config(self, n_train_rows, incremental):
+        """The loop's hyperparameters; partial_fit runs one epoch at a constant rate, no early stopping."""
+        config = TrainingConfig(
+            batch_size=resolve_batch_size(self.batch_size, n_train_rows),
             w_keep=1.0 - self.w_sparsity,
             u_keep=1.0 - self.u_sparsity,
+            **{name: getattr(self, name) for name in _LOOP_PARAMS},
         )
-
-    def _run(
-        self,
-        layout,
-        theta,
-        data,
-        y_idx,
-        weight,
-        optimizer,
-        rng,
-        train_idx,
-        val_idx,
-        warm,
-        epochs=None,
-        distillation=None,
-    ):
-        """Train, then commit every fitted attribute at once.
-
-        ``data`` is ``(rows, n_timesteps)``: validated 2-D rows, possibly NaN
-        padded, and the number of steps they hold. ``epochs`` (partial_fit)
-        trains that many epochs at a constant rate with no early stopping;
-        ``distillation`` is ``(soft_targets, temperature, alpha)``.
-        """
-        X, n_steps = data
-        config = self._config()
-        config.padded = _has_padding(X)
-        config.batch_size = _resolve_batch_size(self.batch_size, len(train_idx))
-        soft_targets = None
-        if distillation is not None:
-            soft_targets, config.temperature, config.alpha = distillation
-        partial = epochs is not None
-        if partial:
-            config.epochs = epochs
+        if incremental:
+            config.epochs = 1
             config.early_stopping_patience = None
+            config.fixed_learning_rate = True
             config.w_keep = config.u_keep = 1.0  # the three phases belong to fit
-        history = list(self.history_) if warm else []
-        # a loaded model has n_iter_ but no history_ (that travels in the metrics file)
-        epochs_before = self.n_iter_ if warm else 0
-        log = _stderr_line if self.verbose else None
-        result = train(
-            layout,
-            theta,
-            X,
-            y_idx,
-            weight,
-            n_steps,
-            config,
-            optimizer,
-            rng,
-            train_idx,
-            val_idx,
-            first_epoch=epochs_before + 1,
-            log=log,
-            # pruned weights (a 0/1 vector over theta) stay zero in later training
-            support=self._current_support() if warm else None,
-            fixed_learning_rate=partial,
-            soft_targets=soft_targets,
-        )
-        if not warm:
-            self._reset_deployment_state()  # a new model is neither pruned nor quantized
-        if result["support"] is not None:
-            self._support = result["support"]
-        self._layout = layout
-        self._theta = theta
-        self._optimizer = optimizer
-        self._fitted_architecture = {p: getattr(self, p) for p in _ARCHITECTURE}
-        self.history_ = history + result["history"]
-        self.n_iter_ = epochs_before + len(result["history"])
-        self.best_epoch_ = result["best_epoch"]
-        return result
+        return config
 
     # -------------------------------------------------------------- predict
 
     def __sklearn_is_fitted__(self):
-        return hasattr(self, "_theta")
+        return hasattr(self, "network_")
 
     @property
     def weights_(self):
         check_is_fitted(self)
-        return self._layout.views(self._theta)
+        return self.network_.weights
 
     def _logits(self, X, reduce=None):
         check_is_fitted(self)
@@ -640,23 +601,11 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         clean = self._is_clean_array(X, n_steps)
         if not clean:
             if n_steps == self.n_timesteps_:
-                X = validate_data(self, X, reset=False, dtype=self._theta.dtype, ensure_all_finite="allow-nan")
+                X = validate_data(self, X, reset=False, dtype=self.network_.dtype, ensure_all_finite="allow-nan")
             else:  # 3-D input of another length: D was checked by _as_rows
-                X = check_array(X, dtype=self._theta.dtype, ensure_all_finite="allow-nan")
-            _check_padding(X, n_steps)
-        X, n_steps = fold_steps(X, n_steps, self.fold_)
-        # folding zero-fills partial steps: only whole padding steps stay NaN
-        padded = not clean and _has_padding(X)
-        return predict_logits(
-            self._layout,
-            self._theta,
-            X,
-            n_steps,
-            self.gate_nonlinearity_,
-            self.update_nonlinearity_,
-            reduce=reduce,
-            padded=padded,
-        )
+                X = check_array(X, dtype=self.network_.dtype, ensure_all_finite="allow-nan")
+            check_padding(X, n_steps)
+        return self.network_.logits(X, n_steps, reduce=reduce, may_be_padded=not clean)
 
     def _is_clean_array(self, X, n_steps):
         """True for a finite ndarray that validate_data would pass through unchanged.
@@ -668,7 +617,7 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         """
         return (
             type(X) is np.ndarray
-            and X.dtype == self._theta.dtype
+            and X.dtype == self.network_.dtype
             and X.ndim == 2
             and X.shape[0] > 0
             and X.shape[1] == n_steps * self.n_step_features_
@@ -681,11 +630,11 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
 
     @property
     def gate_nonlinearity_(self):
-        return self._fitted_architecture["gate_nonlinearity"]
+        return self.network_.gate
 
     @property
     def update_nonlinearity_(self):
-        return self._fitted_architecture["update_nonlinearity"]
+        return self.network_.update
 
     def decision_function(self, X):
         """Logits: shape (n_samples,) for two classes (> 0 favours ``classes_[1]``), else (n_samples, n_classes)."""
@@ -716,70 +665,6 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         # not as a missing value anywhere: for scikit-learn that is "no NaN"
         tags.input_tags.allow_nan = False
         return tags
-
-
-def _check_classes(classes, y):
-    classes = np.unique(np.asarray(classes))
-    unseen = np.setdiff1d(np.unique(y), classes)
-    if len(unseen):
-        raise ValueError(f"y has labels {unseen!r} that are not in classes={classes!r}.")
-    return classes
-
-
-#: "auto" folds series longer than this many steps (see the ``fold`` parameter)
-AUTO_FOLD_ABOVE = 64
-#: ... into about this many folded steps
-AUTO_FOLD_STEPS = 32
-
-
-def _resolve_batch_size(batch_size, n_rows):
-    """``batch_size``, or the "auto" rule: 32, but at least 4 batches per epoch on small data (8 at least)."""
-    if batch_size != "auto":
-        return int(batch_size)
-    return int(min(32, max(8, n_rows // 4)))
-
-
-def _resolve_fold(fold, n_timesteps):
-    """The number of steps folded into one: ``fold``, or the "auto" rule for ``n_timesteps``."""
-    if fold != "auto":
-        return int(fold)
-    if n_timesteps <= AUTO_FOLD_ABOVE:
-        return 1
-    return -(-n_timesteps // AUTO_FOLD_STEPS)
-
-
-def _warn_about_convergence(model, result):
-    """ConvergenceWarning when the model learned nothing, or when more epochs would really help."""
-    monitor, best = result["monitor"], result["best_loss"]
-    if not result["learned"]:
-        warnings.warn(
-            f"{type(model).__name__} did not learn: the best {monitor} ({best:.4g}) never went below "
-            f"{100 * LEARNED_FRACTION:.0f}% of {result['prior_loss']:.4g}, the loss of predicting the class "
-            "frequencies. Standardize the inputs (SequenceScaler for sequences, StandardScaler for one-step rows), "
-            "lower learning_rate, or raise epochs.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-    elif model.early_stopping_patience is not None and not result["stopped_early"] and result["still_improving"]:
-        last = model.history_[-1]["epoch"]
-        warnings.warn(
-            f"{type(model).__name__}: the epoch budget (epochs={model.epochs}) ran out while the {monitor} was still "
-            f"improving (best epoch {model.best_epoch_} of {last}, more than {100 * STILL_IMPROVING_FRACTION:g}% of "
-            f"the decrease in the last {model.early_stopping_patience} epochs); increase epochs.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-
-
-def _has_padding(X):
-    """True when validated rows hold NaN padding (one pass, no X-sized mask)."""
-    return not bool(np.isfinite(X.sum()))
-
-
-def _check_padding(X, n_steps):
-    """Validate the NaN padding of 2-D rows of ``n_steps`` steps (a clear ValueError, else nothing)."""
-    if _has_padding(X):
-        step_padding(X.reshape(X.shape[0], n_steps, -1))
 
 
 def _argmax_rows(logits):

@@ -4,20 +4,20 @@ Kept apart from ``_classifier`` so the estimator file stays about training and
 prediction; FastGRNNClassifier inherits this mixin. The maths is in
 ``_compress`` and the file format in ``_persist``.
 
-State added to a fitted estimator (plain numpy, so pickle and skops need no
-custom classes):
-
-- ``_int8`` (dict name -> int8 array) and ``_scales`` (dict name -> float) after
-  :meth:`quantize`; they describe the model only while ``_theta`` equals their
-  dequantized values (training afterwards makes it a float model again);
-- ``_support`` (0/1 float vector over ``_theta``) after :meth:`prune`; the
-  training loop multiplies the weights by it after every step.
+The compression state (the int8 weights after :meth:`quantize`, the pruning
+support after :meth:`prune`) belongs to the fitted network, ``network_`` (a
+:class:`~skfastgrnn._network.FastGRNNNetwork`); these methods call its public
+methods. Pickle and skops see the network as a plain dict
+(:meth:`~skfastgrnn._network.FastGRNNNetwork.to_state`), so they need no
+custom classes.
 """
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from . import _compress, _persist
+from . import _files, _persist
+from ._network import FastGRNNNetwork, layout_from_spec
+from ._train import History
 
 
 class DeploymentMixin:
@@ -80,7 +80,7 @@ class DeploymentMixin:
         """
         obj = _persist.load(path)
         if not isinstance(obj, cls):
-            raise _persist.ModelFileError(
+            raise _files.ModelFileError(
                 f"{path}: holds a {type(obj).__name__}, not a {cls.__name__}; load it with skfastgrnn.load(path)"
             )
         return obj
@@ -103,7 +103,7 @@ class DeploymentMixin:
         3
         """
         check_is_fitted(self)
-        _persist.atomic_write(path, _persist.metrics_bytes(self))
+        _files.atomic_write(path, _files.metrics_bytes(self))
 
     def load_metrics(self, path):
         """Restore ``history_`` from a file written by :meth:`save_metrics`.
@@ -122,13 +122,13 @@ class DeploymentMixin:
             Not a metrics file, malformed, or of a different number of epochs.
         """
         check_is_fitted(self)
-        doc = _persist.read_metrics(path)
+        doc = _files.read_metrics(path)
         if doc["n_iter"] != self.n_iter_ or len(doc["history"]) != self.n_iter_:
-            raise _persist.ModelFileError(
+            raise _files.ModelFileError(
                 f"{path}: metrics of {len(doc['history'])} epochs (n_iter {doc['n_iter']}) do not belong to this "
                 f"model, which ran {self.n_iter_} epochs"
             )
-        self.history_ = doc["history"]
+        self.history_ = History(doc["history"], best_epoch=self.best_epoch_)
         return self
 
     # ----------------------------------------------------- compression
@@ -166,8 +166,7 @@ class DeploymentMixin:
         True
         """
         check_is_fitted(self)
-        if self._quantization() is None:
-            self._int8, self._scales, self._theta = _compress.quantize_params(self._layout, self._theta)
+        self.network_.quantize()
         return self
 
     def prune(self, sparsity, u_sparsity=None):
@@ -206,16 +205,7 @@ class DeploymentMixin:
         for label, value in (("sparsity", sparsity), ("u_sparsity", u_sparsity)):
             if not (isinstance(value, (int, float, np.number)) and 0.0 <= value <= 1.0):
                 raise ValueError(f"{label} must be the fraction of weights removed, in [0, 1]; got {value!r}.")
-        quant = self._quantization()
-        support = _compress.keep_mask(self._layout, self._theta, 1.0 - sparsity, 1.0 - u_sparsity)
-        old = self._current_support()
-        if old is not None:
-            support *= old
-        self._theta = self._theta * support
-        self._support = support
-        if quant is not None:
-            zero = self._layout.views(support)
-            self._int8 = {name: np.where(zero[name] == 0, 0, q).astype(np.int8) for name, q in quant[0].items()}
+        self.network_.prune(1.0 - sparsity, 1.0 - u_sparsity)
         return self
 
     def size_bytes(self):
@@ -255,58 +245,60 @@ class DeploymentMixin:
         (140, 560, 212)
         """
         check_is_fitted(self)
-        report = _compress.size_table(self._layout, self._theta, self._layout.matrix_names)
+        report = self.network_.size_table()
         tensors, meta = _persist.encode(self)
         report["payload_bytes"] = int(sum(a.nbytes for a in tensors.values()))
         report["stored_bytes"] = len(_persist.pack(tensors, meta))
-        report["quantized"] = self._quantization() is not None
-        report["pruned"] = self._current_support() is not None
+        report["quantized"] = self.network_.quantization is not None
+        report["pruned"] = self.network_.support is not None
         return report
-
-    # ------------------------------------------------- state helpers
-
-    def _reset_deployment_state(self):
-        """Forget pruning and quantization: for the estimator to call when a fit starts from scratch."""
-        for name in ("_support", "_int8", "_scales"):
-            self.__dict__.pop(name, None)
-
-    def _quantization(self):
-        """``(int8, scales)`` if the model currently is its quantized weights, else None."""
-        int8, scales = getattr(self, "_int8", None), getattr(self, "_scales", None)
-        if int8 is None or scales is None:
-            return None
-        if not _compress.is_quantized_state(self._layout, self._theta, int8, scales):
-            return None  # trained (or refitted) since quantize(): a float model again
-        return int8, scales
-
-    def _current_support(self):
-        """The pruning support if it still describes ``_theta`` and removes something, else None."""
-        support = getattr(self, "_support", None)
-        if support is None or support.shape != self._theta.shape or support.all():
-            return None
-        if np.any(self._theta[support == 0] != 0):
-            return None  # refitted from scratch since prune()
-        return support
 
     # ---------------------------------------------------------- pickle
 
     def __getstate__(self):
-        # the Layout travels as a plain dict so that skops.io needs no trusted
-        # types besides the estimator's class
+        # the network and the history travel as plain dicts and lists so that
+        # skops.io needs no trusted types besides the estimator's class
         state = super().__getstate__()
-        if "_layout" in state:
+        if "network_" in state or "history_" in state:
             state = dict(state)
-            state["_layout"] = _persist.layout_spec(state["_layout"])
+        if "network_" in state:
+            state["network_"] = state["network_"].to_state()
+        if "history_" in state:
+            state["history_"] = list(state["history_"])
         return state
 
     def __setstate__(self, state):
         state = dict(state)
-        if isinstance(state.get("_layout"), dict):
-            state["_layout"] = _persist.layout_from_spec(state["_layout"])
         # pickled before ``fold`` existed: those models read one step at a time
         state.setdefault("fold", 1)
-        if "_theta" in state:
-            state.setdefault("fold_", 1)
-            if "_fitted_architecture" in state:
-                state["_fitted_architecture"] = {"fold": 1, **state["_fitted_architecture"]}
+        if "_theta" in state:  # pickled before the network object: rebuild it
+            state["network_"] = _network_from_old_state(state)
+        if isinstance(state.get("network_"), dict):
+            state["network_"] = FastGRNNNetwork.from_state(state["network_"])
+        if "history_" in state:
+            best = state.get("best_epoch_")
+            state["history_"] = History(state["history_"], best_epoch=best)
         super().__setstate__(state)
+
+
+def _network_from_old_state(state):
+    """A network from a state pickled by versions that kept ``_layout``, ``_theta``, ... on the estimator."""
+    layout = state.pop("_layout")
+    layout = layout_from_spec(layout) if isinstance(layout, dict) else layout
+    state.setdefault("fold_", 1)
+    architecture = {"fold": 1, **state.pop("_fitted_architecture")}
+    network = FastGRNNNetwork(
+        layout,
+        state.pop("_theta"),
+        gate=architecture["gate_nonlinearity"],
+        update=architecture["update_nonlinearity"],
+        n_timesteps=state["n_timesteps_"],
+        n_step_features=state["n_step_features_"],
+        fold=state["fold_"],
+        architecture=architecture,
+    )
+    network.set_support(state.pop("_support", None))
+    int8, scales = state.pop("_int8", None), state.pop("_scales", None)
+    if int8 is not None:
+        network.set_quantization(int8, scales)
+    return network

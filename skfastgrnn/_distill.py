@@ -27,9 +27,10 @@ from sklearn.utils.validation import (
 )
 
 from ._cells import softmax
-from ._classifier import FastGRNNClassifier, _restore_on_error
+from ._classifier import FastGRNNClassifier
 from ._persist import load
 from ._sequences import as_steps, concatenate_sequences, is_sequence_list
+from ._validation import restore_on_error
 
 #: floor of predict_proba before the log: a probability of exactly 0 becomes a
 #: logit of about -708, whose soft target is 0 for any sensible temperature,
@@ -223,10 +224,17 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     n_transfer_ : int
         Rows of ``X_unlabeled`` labelled by the teacher in the last fit.
 
+    See Also
+    --------
+    skfastgrnn.FastGRNNClassifier : The student, also usable alone.
+    sklearn.frozen.FrozenEstimator : Pass a fitted teacher without refitting it.
+
     Notes
     -----
-    ``X`` must be 2-D; for sequences lay each row out ``[x_1, ..., x_T]`` and
-    set the student's ``n_timesteps``. The teacher sees ``X`` (and
+    ``X`` is 2-D rows (for sequences of one length, lay each row out
+    ``[x_1, ..., x_T]`` and set the student's ``n_timesteps``), a 3-D array
+    or a list of ``(T_i, n_features)`` sequences of any lengths, which the
+    student reads NaN-padded. The teacher sees ``X`` (and
     ``X_unlabeled``) exactly as passed, so a DataFrame keeps its column names
     for it; the student sees the validated array. In a Pipeline both see the
     output of the preceding steps: a saved teacher that holds its own scaler
@@ -275,7 +283,10 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), 3-D array or list of 2-D arrays
+            The training rows; sequences (3-D arrays or lists of
+            ``(T_i, n_features)`` arrays) go to the teacher as given and to
+            the student NaN-padded.
         y : array-like of shape (n_samples,)
             Class labels; all of them must be classes of the teacher.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -292,9 +303,10 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : DistilledFastGRNN
+            The fitted model (``teacher_``, ``student_``, ``classes_``).
         """
-        with _restore_on_error(self):
+        with restore_on_error(self):
             X_teacher, X_unlabeled_teacher = X, X_unlabeled
             # sequences (3-D arrays, lists of (T_i, D) arrays, NaN padding) go to
             # the teacher as given and to the student as NaN-padded 3-D arrays;
@@ -351,12 +363,14 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     weight = np.concatenate([sample_weight, np.full(n_transfer, sample_weight.mean())])
 
             student = clone(self.student) if self.student is not None else FastGRNNClassifier()
-            student._fit(
+            student.fit_distilled(
                 X_student,
                 y_student,
-                weight,
+                targets,
+                temperature=float(self.temperature),
+                alpha=float(self.alpha),
+                sample_weight=weight,
                 classes=classes,
-                distillation=(targets, float(self.temperature), float(self.alpha)),
             )
             self.teacher_ = teacher
             self.student_ = student
@@ -472,27 +486,87 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return validate_data(self, X, reset=False, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
 
     def predict(self, X):
-        """Class of each row, by the student."""
+        """Class of each row, by the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), 3-D array or list of 2-D arrays
+            Rows as in :meth:`fit` (sequences if the model was fitted on sequences).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            One of ``classes_`` per row.
+        """
         X = self._check_X(X)  # before student_: NotFittedError, not AttributeError
         return self.student_.predict(X)
 
     def predict_proba(self, X):
-        """Class probabilities by the student, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        """Class probabilities by the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), 3-D array or list of 2-D arrays
+            Rows as in :meth:`fit` (sequences if the model was fitted on sequences).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in ``classes_`` order; each row sums to 1.
+        """
         X = self._check_X(X)
         return self.student_.predict_proba(X)
 
     def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`, computed stably by the student."""
+        """Log of :meth:`predict_proba`, computed stably by the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), 3-D array or list of 2-D arrays
+            Rows as in :meth:`fit` (sequences if the model was fitted on sequences).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in ``classes_`` order.
+        """
         X = self._check_X(X)
         return self.student_.predict_log_proba(X)
 
     def decision_function(self, X):
-        """The student's logits: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
+        """The student's logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), 3-D array or list of 2-D arrays
+            Rows as in :meth:`fit` (sequences if the model was fitted on sequences).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes one score per row (> 0 favours ``classes_[1]``),
+            else one logit per class in ``classes_`` order.
+        """
         X = self._check_X(X)
         return self.student_.decision_function(X)
 
     def score(self, X, y, sample_weight=None):
-        """Mean accuracy of the student on (X, y)."""
+        """Mean accuracy of the student on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), 3-D array or list of 2-D arrays
+            Rows as in :meth:`fit` (sequences if the model was fitted on sequences).
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the mean.
+
+        Returns
+        -------
+        float
+            The fraction of rows whose predicted class is ``y``.
+        """
         X = self._check_X(X)
         return self.student_.score(X, y, sample_weight=sample_weight)
 

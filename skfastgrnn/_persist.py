@@ -66,25 +66,26 @@ ValueError) whose message starts with the file name. A missing or unreadable
 file raises the usual OSError.
 """
 
-import contextlib
 import hashlib
 import json
 import math
 import os
 import struct
-import tempfile
 
 import numpy as np
 import safetensors
 import safetensors.numpy
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from . import _compress
-from ._cells import CELLS, Layout
-from ._optim import adam_state
+from ._cells import Layout
+from ._files import FileReader, ModelFileError, atomic_write, to_json
+from ._network import ARCHITECTURE_PARAMS, FastGRNNNetwork
+from ._persist_scalers import SCALER_DECODERS, SCALER_ENCODERS
 from ._scaler import SequenceScaler
+from ._train import History
+from ._version import __version__
 
 FORMAT = "skfastgrnn"
 #: the format version this package writes, and the newest it reads; bump when a
@@ -94,95 +95,27 @@ FORMAT_VERSION = 2
 _SCALER_VERSIONS = {"StandardScaler": 1, "SequenceScaler": 2}
 #: the version that introduced the classifier's ``fold``
 _FOLD_VERSION = 2
-METRICS_FORMAT = "skfastgrnn-metrics"
-METRICS_FORMAT_VERSION = 1
 QUANT_SCHEME = "int8-symmetric-per-tensor"
 _CHECKSUM_KEY = "checksum_sha256"
-_WRITE_CHUNK = 1 << 16
 
 
-class ModelFileError(ValueError):
-    """A model, metrics or registry file is truncated, corrupted, of another format or inconsistent.
-
-    The message starts with the file's name and says what is wrong.
-    """
-
-
-def _package_version():
-    from . import __version__  # imported late: this module is imported while the package initializes
-
-    return __version__
+#: the estimator classes a file can hold, by class name (the ``kind`` in the file);
+#: each estimator module registers its class with :func:`storable`, so this module
+#: never imports the estimators (no import cycle)
+_ESTIMATORS = {}
 
 
-# ----------------------------------------------------------- atomic writes
+def storable(cls):
+    """Class decorator: files may hold this estimator (it has ``network_`` and the classifier's fitted attributes)."""
+    _ESTIMATORS[cls.__name__] = cls
+    return cls
 
 
-def _write_all(fileobj, data):
-    """Write ``data`` in chunks (a seam for the failure-injection test)."""
-    view = memoryview(data)
-    for start in range(0, len(view), _WRITE_CHUNK):
-        fileobj.write(view[start : start + _WRITE_CHUNK])
-
-
-def atomic_write(path, data):
-    """Write ``data`` (bytes) to ``path`` so that readers see the old or the new file, never a mix.
-
-    The bytes go to a temporary file in the same directory, are fsynced, and
-    the temporary file is renamed over ``path`` with ``os.replace`` (atomic on
-    POSIX and Windows); the directory is then fsynced so the rename survives a
-    crash. On any failure the temporary file is removed and an existing
-    ``path`` is left untouched.
-
-    Raises
-    ------
-    OSError
-        Of the original kind, with a message naming ``path``.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "wb") as f:
-            with contextlib.suppress(OSError):  # keep the old file's permissions, else rw-r--r--
-                os.fchmod(f.fileno(), os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
-            _write_all(f, data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        message = f"{path}: could not write the file ({exc.strerror or exc}); an existing file is left unchanged"
-        raise OSError(exc.errno, message) if exc.errno else OSError(message) from exc
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    with contextlib.suppress(OSError, AttributeError):  # directory fsync: POSIX only
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+def _is_storable(obj):
+    return _ESTIMATORS.get(type(obj).__name__) is type(obj)
 
 
 # ----------------------------------------------------------------- encode
-
-
-def _json(value, what):
-    def default(o):
-        if isinstance(o, np.bool_):
-            return bool(o)
-        if isinstance(o, np.integer):
-            return int(o)
-        if isinstance(o, np.floating):
-            return float(o)
-        raise TypeError(f"{type(o).__name__} is not JSON serializable")
-
-    try:
-        return json.dumps(value, default=default, allow_nan=False, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"cannot store {what} as JSON: {exc}") from None
 
 
 def _encode_classes(classes):
@@ -192,7 +125,7 @@ def _encode_classes(classes):
         raise ValueError(f"cannot store classes_ of dtype {classes.dtype}: labels must be int, float, bool or str")
     if classes.dtype.kind == "O" and not all(isinstance(c, str) for c in classes):
         raise ValueError(f"cannot store classes_ {classes!r}: object labels must all be str")
-    text = _json({"dtype": classes.dtype.str, "values": classes.tolist()}, f"classes_ {classes!r}")
+    text = to_json({"dtype": classes.dtype.str, "values": classes.tolist()}, f"classes_ {classes!r}")
     back = _decode_classes(json.loads(text))
     if back.dtype != classes.dtype or not np.array_equal(back, classes):
         raise ValueError(f"cannot store classes_ {classes!r}: they do not survive a JSON round trip")
@@ -204,67 +137,24 @@ def _encode_classifier(clf, prefix, tensors, meta):
     params = clf.get_params(deep=False)
     if params.get("random_state") is not None and not isinstance(params["random_state"], (int, np.integer)):
         params["random_state"] = None  # a RandomState instance: not storable, documented
-    layout, theta = clf._layout, clf._theta
-    quant = clf._quantization()
-    support = clf._current_support()
-    views = layout.views(theta)
-    for name, _ in layout.shapes:
-        if quant is None:
-            tensors[prefix + name] = np.ascontiguousarray(views[name])  # theta's own float dtype: exact
-        elif name in quant[0]:
-            tensors[prefix + name] = quant[0][name]
-            tensors[f"{prefix}{name}.scale"] = np.array([quant[1][name]], dtype=np.float32)
-        else:
-            tensors[prefix + name] = views[name].astype(np.float32)
-    if support is not None:
-        tensors[prefix + "support"] = np.packbits(support != 0)
-    meta[prefix + "params"] = _json(params, "get_params()")
-    meta[prefix + "fitted_architecture"] = _json(clf._fitted_architecture, "the fitted architecture")
+    network = clf.network_
+    for name, tensor in network.tensors().items():
+        tensors[prefix + name] = tensor
+    meta[prefix + "params"] = to_json(params, "get_params()")
+    meta[prefix + "fitted_architecture"] = to_json(network.architecture, "the fitted architecture")
     meta[prefix + "classes"] = _encode_classes(clf.classes_)
     for key in ("n_features_in", "n_timesteps", "n_step_features", "fold", "n_iter", "best_epoch"):
-        meta[prefix + key] = _json(getattr(clf, key + "_"), key + "_")
+        meta[prefix + key] = to_json(getattr(clf, key + "_"), key + "_")
     if hasattr(clf, "feature_names_in_"):
-        meta[prefix + "feature_names_in"] = _json(list(clf.feature_names_in_), "feature_names_in_")
+        meta[prefix + "feature_names_in"] = to_json(list(clf.feature_names_in_), "feature_names_in_")
+    quant = network.quantization
     meta[prefix + "quantization"] = (
         "none"
         if quant is None
-        else _json(
-            {"scheme": QUANT_SCHEME, "tensors": sorted(quant[0]), "compute_dtype": theta.dtype.name}, "quantization"
+        else to_json(
+            {"scheme": QUANT_SCHEME, "tensors": sorted(quant[0]), "compute_dtype": network.dtype.name}, "quantization"
         )
     )
-
-
-def _encode_scaler(scaler, prefix, tensors, meta):
-    check_is_fitted(scaler)
-    meta[prefix + "params"] = _json(scaler.get_params(deep=False), "StandardScaler parameters")
-    meta[prefix + "n_features_in"] = _json(scaler.n_features_in_, "n_features_in_")
-    if hasattr(scaler, "feature_names_in_"):
-        meta[prefix + "feature_names_in"] = _json(list(scaler.feature_names_in_), "feature_names_in_")
-    for name in ("mean_", "var_", "scale_"):
-        value = getattr(scaler, name)
-        if value is not None:
-            tensors[prefix + name] = np.ascontiguousarray(value)
-    seen = np.asarray(scaler.n_samples_seen_)
-    tensors[prefix + "n_samples_seen_"] = np.ascontiguousarray(np.atleast_1d(seen))
-    meta[prefix + "n_samples_seen_scalar"] = _json(seen.ndim == 0, "n_samples_seen_")
-
-
-def _encode_sequence_scaler(scaler, prefix, tensors, meta):
-    check_is_fitted(scaler, "n_channels_")
-    meta[prefix + "params"] = _json(scaler.get_params(deep=False), "SequenceScaler parameters")
-    meta[prefix + "n_channels"] = _json(scaler.n_channels_, "n_channels_")
-    if hasattr(scaler, "n_features_in_"):  # fitted on 2-D rows
-        meta[prefix + "n_features_in"] = _json(scaler.n_features_in_, "n_features_in_")
-        if hasattr(scaler, "feature_names_in_"):
-            meta[prefix + "feature_names_in"] = _json(list(scaler.feature_names_in_), "feature_names_in_")
-    for name in ("mean_", "var_", "scale_"):
-        value = getattr(scaler, name)
-        if value is not None:
-            tensors[prefix + name] = np.ascontiguousarray(value)
-    tensors[prefix + "n_samples_seen_"] = np.array([scaler.n_samples_seen_], dtype=np.int64)
-
-
-_SCALER_ENCODERS = {StandardScaler: _encode_scaler, SequenceScaler: _encode_sequence_scaler}
 
 
 def _check_widths(steps, fail):
@@ -305,22 +195,20 @@ def encode(obj):
         Something cannot be stored (e.g. labels JSON cannot hold), or the
         steps of a Pipeline do not fit together.
     """
-    from ._classifier import FastGRNNClassifier
-
     tensors = {}
-    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "package_version": _package_version()}
-    if isinstance(obj, FastGRNNClassifier):
-        meta["kind"] = "FastGRNNClassifier"
+    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "package_version": __version__}
+    if _is_storable(obj):
+        meta["kind"] = type(obj).__name__
         _encode_classifier(obj, "", tensors, meta)
         return tensors, meta
     if isinstance(obj, Pipeline):
         steps = obj.steps
         kinds = [type(est) for _, est in steps]
-        if kinds and kinds[-1] is FastGRNNClassifier and all(k in _SCALER_ENCODERS for k in kinds[:-1]):
+        if kinds and _is_storable(steps[-1][1]) and all(k in SCALER_ENCODERS for k in kinds[:-1]):
             meta["kind"] = "Pipeline"
-            meta["steps"] = _json([[name, type(est).__name__] for name, est in steps], "the pipeline steps")
+            meta["steps"] = to_json([[name, type(est).__name__] for name, est in steps], "the pipeline steps")
             for i, (_, est) in enumerate(steps):
-                encode_step = _encode_classifier if type(est) is FastGRNNClassifier else _SCALER_ENCODERS[type(est)]
+                encode_step = _encode_classifier if _is_storable(est) else SCALER_ENCODERS[type(est)]
                 encode_step(est, f"step{i}.", tensors, meta)
 
             def fail(problem):
@@ -341,7 +229,7 @@ def encode(obj):
 
 def _checksum(tensors, meta):
     h = hashlib.sha256()
-    h.update(_json({k: v for k, v in meta.items() if k != _CHECKSUM_KEY}, "metadata").encode())
+    h.update(to_json({k: v for k, v in meta.items() if k != _CHECKSUM_KEY}, "metadata").encode())
     for name in sorted(tensors):
         a = tensors[name]
         h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
@@ -407,76 +295,6 @@ def save(obj, path):
 # ----------------------------------------------------------------- decode
 
 
-class _Reader:
-    """Typed access to a file's metadata and tensors; every failure is a ModelFileError naming the file."""
-
-    def __init__(self, source, meta, tensors):
-        self.source = source
-        self.meta = meta
-        self.tensors = tensors
-        self.used = set()
-
-    def error(self, problem):
-        return ModelFileError(f"{self.source}: {problem}")
-
-    def text(self, key):
-        if key not in self.meta:
-            raise self.error(f"metadata entry {key!r} is missing")
-        return self.meta[key]
-
-    def json(self, key, types, optional=False):
-        if optional and key not in self.meta:
-            return None
-        try:
-            value = json.loads(self.text(key))
-        except (ValueError, RecursionError) as exc:
-            raise self.error(f"metadata entry {key!r} is not valid JSON ({exc})") from None
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
-            raise self.error(f"metadata entry {key!r} has the wrong type ({type(value).__name__})")
-        return value
-
-    def int(self, key, minimum):
-        value = self.json(key, int)
-        if value < minimum:
-            raise self.error(f"metadata entry {key!r} is {value}, must be >= {minimum}")
-        return value
-
-    def tensor(self, name, dtype, shape):
-        if name not in self.tensors:
-            raise self.error(f"tensor {name!r} is missing")
-        a = self.tensors[name]
-        self.used.add(name)
-        if a.dtype != np.dtype(dtype) or a.shape != tuple(shape):
-            raise self.error(
-                f"tensor {name!r} is {a.dtype}{list(a.shape)}, expected {np.dtype(dtype)}{list(shape)} "
-                "(inconsistent with the stored configuration)"
-            )
-        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-            raise self.error(f"tensor {name!r} holds non-finite values")
-        return a
-
-    def feature_names(self, key, n_features):
-        names = self.json(key, list, optional=True)
-        if names is None:
-            return None
-        if len(names) != n_features or not all(isinstance(n, str) for n in names):
-            raise self.error(f"metadata entry {key!r} must be {n_features} strings")
-        return np.asarray(names, dtype=object)
-
-    def make(self, cls, params, what):
-        """``cls(**params)`` with sklearn's parameter validation."""
-        try:
-            est = cls(**params)
-            est._validate_params()
-        except (TypeError, ValueError) as exc:
-            raise self.error(f"invalid {what}: {exc}") from None
-        return est
-
-
-def _as_tuple(types):
-    return types if isinstance(types, tuple) else (types,)
-
-
 _CLASS_KINDS = {"b": (bool,), "i": (int,), "u": (int,), "f": (int, float), "U": (str,), "O": (str,)}
 _MAX_LABEL_CHARS = 4096
 
@@ -502,8 +320,7 @@ def _decode_classes(doc):
 
 
 def _decode_classifier(r, prefix, version):
-    from ._classifier import _ARCHITECTURE, FastGRNNClassifier
-
+    FastGRNNClassifier = _ESTIMATORS["FastGRNNClassifier"]
     params = r.json(prefix + "params", dict)
     arch = r.json(prefix + "fitted_architecture", dict)
     if version < _FOLD_VERSION:
@@ -514,8 +331,8 @@ def _decode_classifier(r, prefix, version):
     else:
         fold = r.int(prefix + "fold", 1)
     clf = r.make(FastGRNNClassifier, params, "params")
-    if set(arch) != set(_ARCHITECTURE):
-        raise r.error(f"fitted_architecture must have the keys {sorted(_ARCHITECTURE)}")
+    if set(arch) != set(ARCHITECTURE_PARAMS):
+        raise r.error(f"fitted_architecture must have the keys {sorted(ARCHITECTURE_PARAMS)}")
     r.make(FastGRNNClassifier, arch, "fitted_architecture")
     if arch["fold"] != "auto" and arch["fold"] != fold:
         raise r.error(f"fold ({fold}) disagrees with the fitted architecture's fold ({arch['fold']!r})")
@@ -586,83 +403,22 @@ def _decode_classifier(r, prefix, version):
     clf.fold_ = fold
     clf.n_iter_ = n_iter
     clf.best_epoch_ = best_epoch
-    clf.history_ = []
-    clf._layout = layout
-    clf._theta = theta
-    clf._optimizer = adam_state(layout.size, float_dtype)
-    clf._fitted_architecture = {p: arch[p] for p in _ARCHITECTURE}
-    if support is not None:
-        clf._support = support
+    clf.history_ = History(best_epoch=best_epoch)
+    # the Adam state is not stored: training after loading starts a fresh one
+    clf.network_ = FastGRNNNetwork(
+        layout,
+        theta,
+        gate=arch["gate_nonlinearity"],
+        update=arch["update_nonlinearity"],
+        n_timesteps=n_timesteps,
+        n_step_features=n_step,
+        fold=fold,
+        architecture={p: arch[p] for p in ARCHITECTURE_PARAMS},
+    )
+    clf.network_.set_support(support)
     if quantized:
-        clf._int8, clf._scales = int8, scales
+        clf.network_.set_quantization(int8, scales)
     return clf
-
-
-def _decode_statistics(r, prefix, scaler, needed, n):
-    """Set a scaler's ``mean_`` / ``var_`` / ``scale_`` from the file: each is read when
-    ``needed`` says the scaler uses it or the file holds it (float32 or float64, shape
-    ``(n,)``), else None; ``scale_`` must be positive."""
-    for name, is_needed in needed:
-        key = prefix + name
-        present = r.tensors.get(key)
-        value = None
-        if is_needed or present is not None:
-            dtype = present.dtype if present is not None and present.dtype in (np.float32, np.float64) else np.float64
-            value = r.tensor(key, dtype, (n,))
-        setattr(scaler, name, value)
-    if scaler.scale_ is not None and not np.all(scaler.scale_ > 0):
-        raise r.error(f"tensor {prefix}scale_ must be positive")
-
-
-def _decode_scaler(r, prefix):
-    scaler = r.make(StandardScaler, r.json(prefix + "params", dict), "StandardScaler params")
-    n = r.int(prefix + "n_features_in", 1)
-    # StandardScaler sets mean_ and var_ whenever it needs them to compute
-    # something, so presence follows the file; transform needs these two:
-    needed = (("mean_", scaler.with_mean), ("var_", False), ("scale_", scaler.with_std))
-    _decode_statistics(r, prefix, scaler, needed, n)
-    scalar = r.json(prefix + "n_samples_seen_scalar", bool)
-    seen = r.tensors.get(prefix + "n_samples_seen_")
-    dtype = seen.dtype if seen is not None and seen.dtype in (np.int64, np.float64) else np.int64
-    seen = r.tensor(prefix + "n_samples_seen_", dtype, (1,) if scalar else (n,))
-    scaler.n_samples_seen_ = seen[0] if scalar else seen.copy()
-    scaler.n_features_in_ = n
-    names = r.feature_names(prefix + "feature_names_in", n)
-    if names is not None:
-        scaler.feature_names_in_ = names
-    return scaler
-
-
-def _decode_sequence_scaler(r, prefix):
-    scaler = r.make(SequenceScaler, r.json(prefix + "params", dict), "SequenceScaler params")
-    n_channels = r.int(prefix + "n_channels", 1)
-    # SequenceScaler sets mean_ only with with_mean, var_ and scale_ only with
-    # with_std; a file may hold more (parameters changed after fit), never less
-    needed = (("mean_", scaler.with_mean), ("var_", scaler.with_std), ("scale_", scaler.with_std))
-    _decode_statistics(r, prefix, scaler, needed, n_channels)
-    if scaler.var_ is not None and not np.all(scaler.var_ >= 0):
-        raise r.error(f"tensor {prefix}var_ must be non-negative")
-    seen = int(r.tensor(prefix + "n_samples_seen_", np.int64, (1,))[0])
-    if seen < 0:
-        raise r.error(f"tensor {prefix}n_samples_seen_ must be non-negative")
-    scaler.n_channels_ = n_channels
-    scaler.n_samples_seen_ = seen
-    if prefix + "n_features_in" in r.meta:  # fitted on 2-D rows
-        n = r.int(prefix + "n_features_in", 1)
-        if n % n_channels:
-            raise r.error(
-                f"metadata entry {prefix + 'n_features_in'!r} ({n}) is not a multiple of n_channels ({n_channels})"
-            )
-        scaler.n_features_in_ = n
-        names = r.feature_names(prefix + "feature_names_in", n)
-        if names is not None:
-            scaler.feature_names_in_ = names
-    elif prefix + "feature_names_in" in r.meta:
-        raise r.error(f"metadata entry {prefix + 'feature_names_in'!r} needs {prefix + 'n_features_in'!r}")
-    return scaler
-
-
-_SCALER_DECODERS = {"StandardScaler": _decode_scaler, "SequenceScaler": _decode_sequence_scaler}
 
 
 def _parse(data, source):
@@ -719,7 +475,7 @@ def loads(data, source="<bytes>"):
     ModelFileError
     """
     meta, tensors = _parse(data, source)
-    r = _Reader(source, meta, tensors)
+    r = FileReader(source, meta, tensors)
     fmt = meta.get("format")
     if fmt != FORMAT:
         raise r.error(f"not a skfastgrnn model file (format {fmt!r}, expected {FORMAT!r})")
@@ -753,7 +509,7 @@ def _decode_pipeline(r, version):
         and len(s) == 2
         and isinstance(s[0], str)
         and isinstance(s[1], str)
-        and (s[1] == "FastGRNNClassifier" if i == len(steps) - 1 else s[1] in _SCALER_DECODERS)
+        and (s[1] == "FastGRNNClassifier" if i == len(steps) - 1 else s[1] in SCALER_DECODERS)
         for i, s in enumerate(steps)
     ):
         raise r.error(
@@ -770,7 +526,7 @@ def _decode_pipeline(r, version):
             name,
             _decode_classifier(r, f"step{i}.", version)
             if kind == "FastGRNNClassifier"
-            else _SCALER_DECODERS[kind](r, f"step{i}."),
+            else SCALER_DECODERS[kind](r, f"step{i}."),
         )
         for i, (name, kind) in enumerate(steps)
     ]
@@ -813,97 +569,3 @@ def load(path):
     with open(path, "rb") as f:
         data = f.read()
     return loads(data, path)
-
-
-# ---------------------------------------------------------------- metrics
-
-
-def metrics_document(clf):
-    """The JSON document of ``save_metrics``: training history and summary."""
-    return {
-        "format": METRICS_FORMAT,
-        "format_version": METRICS_FORMAT_VERSION,
-        "package_version": _package_version(),
-        "n_iter": clf.n_iter_,
-        "best_epoch": clf.best_epoch_,
-        "history": clf.history_,
-    }
-
-
-def metrics_bytes(clf):
-    return (_json(metrics_document(clf), "history_") + "\n").encode()
-
-
-_HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "learning_rate", "seconds")
-
-
-def read_json_document(path, data, fmt, max_version, what):
-    """Parse a JSON file of format ``fmt`` and check its ``format_version``.
-
-    Returns the document (a dict); raises ModelFileError naming ``path``.
-    """
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{path}: not a {what} (not JSON: {exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != fmt:
-        raise ModelFileError(f"{path}: not a skfastgrnn {what} (format must be {fmt!r})")
-    version = doc.get("format_version")
-    if type(version) is not int or version < 1:
-        raise ModelFileError(f"{path}: invalid format_version {version!r}")
-    if version > max_version:
-        raise ModelFileError(
-            f"{path}: written with {what} format version {version}; this skfastgrnn reads up to "
-            f"{max_version}: upgrade skfastgrnn"
-        )
-    return doc
-
-
-def read_metrics(path):
-    """Validated metrics document of a file written by ``save_metrics``.
-
-    Raises
-    ------
-    ModelFileError
-        Not a metrics file, from a newer version, or malformed.
-    OSError
-        The file cannot be read.
-    """
-    path = os.fspath(path)
-    with open(path, "rb") as f:
-        doc = read_json_document(path, f.read(), METRICS_FORMAT, METRICS_FORMAT_VERSION, "metrics file")
-    history = doc.get("history")
-    ok = isinstance(history, list) and all(
-        isinstance(e, dict)
-        and type(e.get("epoch")) is int
-        and all(k in e and (e[k] is None or type(e[k]) in (int, float)) for k in _HISTORY_KEYS)
-        for e in history
-    )
-    for key in ("n_iter", "best_epoch"):
-        ok = ok and type(doc.get(key)) is int
-    if not ok:
-        raise ModelFileError(f"{path}: malformed metrics (history must be a list of epoch records {_HISTORY_KEYS})")
-    return doc
-
-
-# ------------------------------------------------------------- pickling
-
-
-def layout_spec(layout):
-    """Plain-dict description of a Layout (for pickle and skops without custom classes)."""
-    cell = next(name for name, cls in CELLS.items() if cls is layout.cell)
-    shapes = dict(layout.shapes)
-    return {
-        "n_step_features": layout.n_step_features,
-        "hidden_dim": layout.hidden_dim,
-        "n_outputs": layout.n_outputs,
-        "cell": cell,
-        "rank": shapes["W1"][1] if "W1" in shapes else None,
-        "u_rank": shapes["U1"][1] if "U1" in shapes else None,
-    }
-
-
-def layout_from_spec(spec):
-    return Layout(
-        spec["n_step_features"], spec["hidden_dim"], spec["n_outputs"], spec["cell"], spec["rank"], spec["u_rank"]
-    )

@@ -68,6 +68,10 @@ def plot_history(history, ax=None):
         The history is empty (a loaded model before ``load_metrics``) or not
         a list of epoch records.
 
+    See Also
+    --------
+    skfastgrnn.FastGRNNClassifier : Its ``history_`` holds the epoch records.
+
     Examples
     --------
     >>> import matplotlib

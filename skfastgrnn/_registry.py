@@ -23,8 +23,9 @@ import os
 import time
 from datetime import datetime, timezone
 
-from . import _persist
+from . import _files, _persist
 from ._persist import ModelFileError
+from ._version import __version__
 
 try:
     import fcntl
@@ -54,6 +55,11 @@ class ModelRegistry:
     directory : str or os.PathLike
         Created on the first :meth:`register`.
 
+    See Also
+    --------
+    skfastgrnn.save : Write one model file (what :meth:`register` stores).
+    skfastgrnn.load : Read a model file.
+
     Examples
     --------
     >>> import tempfile
@@ -80,6 +86,7 @@ class ModelRegistry:
 
     @property
     def manifest_path(self):
+        """Path of ``manifest.json``, the list of entries, in the registry's directory."""
         return os.path.join(self.directory, "manifest.json")
 
     # ---------------------------------------------------------- writing
@@ -124,9 +131,9 @@ class ModelRegistry:
             model_bytes = _persist.dumps(model)
             clf = model.steps[-1][1] if hasattr(model, "steps") else model
             if metrics is None:
-                metrics_bytes = _persist.metrics_bytes(clf)
+                metrics_bytes = _files.metrics_bytes(clf)
             else:
-                metrics_bytes = (_persist._json(metrics, "metrics") + "\n").encode()
+                metrics_bytes = (_files.to_json(metrics, "metrics") + "\n").encode()
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"{self.directory}: cannot register: {exc}") from None
         with self._locked():
@@ -136,8 +143,8 @@ class ModelRegistry:
             model_rel = f"models/fastgrnn_{version}.safetensors"
             metrics_rel = f"models/metrics_{version}.json"
             os.makedirs(os.path.join(self.directory, "models"), exist_ok=True)
-            _persist.atomic_write(os.path.join(self.directory, model_rel), model_bytes)
-            _persist.atomic_write(os.path.join(self.directory, metrics_rel), metrics_bytes)
+            _files.atomic_write(os.path.join(self.directory, model_rel), model_bytes)
+            _files.atomic_write(os.path.join(self.directory, metrics_rel), metrics_bytes)
             now = time.time()
             entry = {
                 "version": version,
@@ -149,10 +156,10 @@ class ModelRegistry:
                 "model_size_bytes": len(model_bytes),
                 "sha256": {"model": _sha256(model_bytes), "metrics": _sha256(metrics_bytes)},
                 "kind": type(model).__name__,
-                "package_version": _persist._package_version(),
+                "package_version": __version__,
             }
             doc = {"format": REGISTRY_FORMAT, "format_version": REGISTRY_FORMAT_VERSION, "entries": entries + [entry]}
-            _persist.atomic_write(self.manifest_path, (json.dumps(doc, indent=1) + "\n").encode())
+            _files.atomic_write(self.manifest_path, (json.dumps(doc, indent=1) + "\n").encode())
         return dict(entry)
 
     @contextlib.contextmanager
@@ -176,14 +183,20 @@ class ModelRegistry:
                 data = f.read()
         except FileNotFoundError:
             return []
-        doc = _persist.read_json_document(path, data, REGISTRY_FORMAT, REGISTRY_FORMAT_VERSION, "registry manifest")
+        doc = _files.read_json_document(path, data, REGISTRY_FORMAT, REGISTRY_FORMAT_VERSION, "registry manifest")
         entries = doc.get("entries")
         if not isinstance(entries, list) or not all(_valid_entry(e) for e in entries):
             raise ModelFileError(f"{path}: malformed manifest entries (each needs {', '.join(_ENTRY_KEYS)})")
         return entries
 
     def list(self):
-        """All entries, oldest first (copies; an empty list for a new registry)."""
+        """All entries, oldest first.
+
+        Returns
+        -------
+        list of dict
+            Copies of the manifest entries; an empty list for a new registry.
+        """
         return [dict(e) for e in self._read_manifest()]
 
     def entry(self, version="latest"):
@@ -191,6 +204,18 @@ class ModelRegistry:
 
         ``"best"`` is the entry with the highest ``test_accuracy`` (the latest
         of equals); entries without one are skipped.
+
+        Parameters
+        ----------
+        version : str, default="latest"
+            ``"latest"``, ``"best"`` or a version such as ``"v3"``.
+
+        Returns
+        -------
+        dict
+            A copy of the entry: ``version``, ``timestamp``, ``created``,
+            ``model_path``, ``metrics_path``, ``test_accuracy``,
+            ``model_size_bytes``, ``sha256``, ``kind``, ``package_version``.
 
         Raises
         ------
@@ -238,6 +263,7 @@ class ModelRegistry:
         Returns
         -------
         FastGRNNClassifier or Pipeline
+            The registered model, as :func:`skfastgrnn.load` reads it.
 
         Raises
         ------
@@ -252,7 +278,26 @@ class ModelRegistry:
         return _persist.loads(data, path)
 
     def metrics(self, version="latest"):
-        """The parsed metrics file of ``version``, after checking its sha256."""
+        """The parsed metrics file of ``version``, after checking its sha256.
+
+        Parameters
+        ----------
+        version : str, default="latest"
+            ``"latest"``, ``"best"`` or a version such as ``"v3"`` (see :meth:`entry`).
+
+        Returns
+        -------
+        object
+            The JSON document registered with the model (by default the
+            training history, as ``save_metrics`` writes it).
+
+        Raises
+        ------
+        LookupError
+            Unknown version (see :meth:`entry`).
+        skfastgrnn.ModelFileError
+            The file does not match its sha256, or is not JSON.
+        """
         path, data = self._verified_bytes(self.entry(version), "metrics")
         try:
             return json.loads(data.decode("utf-8"))

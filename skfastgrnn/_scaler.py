@@ -58,6 +58,11 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
     feature_names_in_ : ndarray of str
         Only when fitted on a DataFrame with string column names.
 
+    See Also
+    --------
+    sklearn.preprocessing.StandardScaler : One mean and scale per column of 2-D rows.
+    skfastgrnn.FastGRNNClassifier : The classifier that reads the scaled sequences.
+
     Notes
     -----
     Input forms: 2-D rows ``(n, T * D)``, a 3-D array, or a list of 2-D
@@ -107,7 +112,8 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : SequenceScaler
+            The fitted scaler.
         """
         for name in ("mean_", "var_", "scale_", "n_features_in_", "feature_names_in_"):
             self.__dict__.pop(name, None)
@@ -149,7 +155,21 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
         return self._apply(X, copy, inverse=False)
 
     def inverse_transform(self, X, copy=None):
-        """Undo :meth:`transform`, returning the layout :meth:`fit` takes (channels first if set)."""
+        """Undo :meth:`transform`, returning the layout :meth:`fit` takes (channels first if set).
+
+        Parameters
+        ----------
+        X : 2-D rows, 3-D array or list of 2-D arrays
+            Standardized data as :meth:`transform` returns it (steps first).
+        copy : bool or None, default=None
+            Overrides ``self.copy``.
+
+        Returns
+        -------
+        ndarray or list of ndarray
+            The data in original units, in the form given; 3-D arrays and
+            lists come back channels first when ``channels_first`` is True.
+        """
         return self._apply(X, copy, inverse=True)
 
     def _apply(self, X, copy, inverse):
@@ -225,6 +245,17 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
         """Output feature names (the input's: the scaler maps each column to itself).
 
         Only for a scaler fitted on 2-D rows, whose columns have names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            The input's column names; ``None`` means ``feature_names_in_``,
+            or ``x0, x1, ...`` when the scaler was fitted without names.
+
+        Returns
+        -------
+        ndarray of str
+            The same names, one per column.
         """
         check_is_fitted(self, "n_channels_")
         if not hasattr(self, "n_features_in_"):

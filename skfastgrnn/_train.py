@@ -1,7 +1,18 @@
-"""The training loop: mini-batches, Adam, learning-rate decay, early stopping.
+"""The training loop in small parts: losses, Adam with its schedule, early stopping, history.
 
 Pure numpy, no scikit-learn: the estimator validates the data and the
-hyperparameters, then hands over arrays and a :class:`TrainingConfig`.
+hyperparameters, then hands over a :class:`~skfastgrnn._network.FastGRNNNetwork`,
+a :class:`TrainingData`, a loss from :data:`LOSSES` and a :class:`TrainingConfig`
+to a :class:`TrainingLoop`.
+
+- a loss (:class:`CrossEntropyLoss`, :class:`DistillationLoss`) holds its
+  targets and maps a batch's logits and row indices to the loss, its gradient
+  and the weighted number of correct predictions;
+- :class:`Adam` owns its state and its learning-rate schedule;
+- :class:`EarlyStopping` keeps the best parameters and decides when to stop;
+- :class:`History` records one entry per epoch, with column access
+  (``history[:, "val_loss"]``), and knows the best epoch;
+- :class:`TrainingLoop` runs epochs of batches; each step is a method.
 
 Memory: the data stay as given, ``(n_samples, T * D)`` rows; every batch is
 gathered and turned time-major on its own, and evaluation runs in chunks, so
@@ -52,18 +63,182 @@ class TrainingConfig:
     l2_reg: float = 1e-3
     early_stopping_patience: int | None = 20
     shuffle: bool = True
-    gate: str = "sigmoid"
-    update: str = "tanh"
     #: fraction KEPT of each W / U matrix by sparse training (1.0: dense)
     w_keep: float = 1.0
     u_keep: float = 1.0
     #: batches between two hard-thresholding projections (the paper's ~15)
     iht_every: int = 15
-    #: knowledge distillation (used when soft targets are given to train)
-    temperature: float = 3.0
-    alpha: float = 0.7
-    #: the rows may end in NaN padding (variable-length sequences, validated)
+    #: a constant learning rate, no decay (partial_fit)
+    fixed_learning_rate: bool = False
+
+
+@dataclass
+class TrainingData:
+    """Validated rows and what the loop needs to know about them.
+
+    ``X`` holds ``(n_samples, n_steps * D)`` rows (already folded), possibly
+    ending in NaN padding when ``padded``; ``y`` the class index of each row;
+    ``train_rows`` / ``val_rows`` the rows to train and validate on.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray
+    n_steps: int
+    train_rows: np.ndarray
+    val_rows: np.ndarray | None = None
     padded: bool = False
+
+    @property
+    def has_validation(self):
+        return self.val_rows is not None and len(self.val_rows) > 0
+
+
+# ---------------------------------------------------------------- losses
+
+
+class CrossEntropyLoss:
+    """Weighted mean cross-entropy against the class indices ``y`` (n_samples,)."""
+
+    #: the loss is on the scale of the class-prior loss (the plateau rule applies)
+    compares_to_prior = True
+
+    def __init__(self, y):
+        self.y = y
+
+    def __call__(self, logits, rows, weight):
+        """``(loss, dlogits, n_correct)`` of the batch of ``rows``."""
+        return cross_entropy(logits, self.y[rows], weight)
+
+
+class DistillationLoss:
+    """Knowledge distillation (Hinton et al., 2015) against soft targets and labels.
+
+    ``soft_targets`` (n_samples, n_classes), rows summing to 1; see
+    :func:`~skfastgrnn._cells.distillation_loss`.
+    """
+
+    #: its scale depends on the temperature: no class-prior yardstick
+    compares_to_prior = False
+
+    def __init__(self, y, soft_targets, temperature=3.0, alpha=0.7):
+        self.y = y
+        self.soft_targets = soft_targets
+        self.temperature = temperature
+        self.alpha = alpha
+
+    def __call__(self, logits, rows, weight):
+        """``(loss, dlogits, n_correct)`` of the batch of ``rows``."""
+        return distillation_loss(logits, self.y[rows], weight, self.soft_targets[rows], self.temperature, self.alpha)
+
+
+#: the losses by name; a squared-error loss for a regressor goes here
+LOSSES = {"cross_entropy": CrossEntropyLoss, "distillation": DistillationLoss}
+
+
+# ------------------------------------------------------------- optimizer
+
+
+class Adam:
+    """Adam with clipping and a step-decay schedule, on one flat parameter vector.
+
+    ``state`` is the plain dict of :func:`~skfastgrnn._optim.adam_state`
+    (moments and step count), updated in place, so an estimator can keep it
+    between ``partial_fit`` calls and pickle it without custom classes.
+    """
+
+    def __init__(self, config, state):
+        self.config = config
+        self.state = state
+
+    def learning_rate(self, epoch_index):
+        """The rate of the ``epoch_index``-th epoch (0-based) of this run: step decay, or constant."""
+        config = self.config
+        decay = 1.0 if config.fixed_learning_rate else config.lr_decay ** (epoch_index // config.lr_decay_step)
+        return config.learning_rate * decay
+
+    def step(self, parameters, grad, learning_rate):
+        """Clip ``grad`` (overwritten) and update ``parameters`` in place."""
+        c = self.config
+        clip_gradient(grad, c.grad_clip, c.grad_clip_mode)
+        adam_step(parameters, grad, self.state, learning_rate, c.adam_beta1, c.adam_beta2, c.adam_epsilon)
+
+
+# -------------------------------------------------------- early stopping
+
+
+class EarlyStopping:
+    """Keep the best parameters; stop after ``patience`` epochs without a better monitored loss.
+
+    The plateau rule: a loss still at the class-prior level is a model that has
+    not started to learn (e.g. a memory task before its breakthrough), not one
+    that stopped improving, so stopping waits until the best loss is below
+    ``learned_below``. ``patience=None`` never stops (the best epoch is still
+    kept).
+    """
+
+    def __init__(self, patience, learned_below=np.inf):
+        self.patience = patience
+        self.learned_below = learned_below
+        self.best_loss = np.inf
+        self.best_epoch = None
+        self.best_parameters = None
+        self.since_best = 0
+        self.stopped = False
+
+    def update(self, epoch, monitored, parameters):
+        """Record an epoch's monitored loss; True when training should stop."""
+        if monitored < self.best_loss:
+            self.best_loss, self.best_epoch, self.since_best = monitored, epoch, 0
+            self.best_parameters = parameters.copy()
+            return False
+        self.since_best += 1
+        self.stopped = self.since_best >= self.patience and self.best_loss < self.learned_below
+        return self.stopped
+
+    def restore(self, parameters):
+        """Write the best parameters back into ``parameters``; the best epoch (None if none was recorded)."""
+        if self.best_parameters is not None:
+            parameters[...] = self.best_parameters
+        return self.best_epoch
+
+
+# ---------------------------------------------------------------- history
+
+#: the entries of one epoch's record, in order
+HISTORY_KEYS = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "learning_rate", "seconds")
+
+
+class History(list):
+    """One dict per epoch (:data:`HISTORY_KEYS`), with column access, and the best epoch.
+
+    Examples
+    --------
+    >>> h = History([{"epoch": 1, "train_loss": 0.5}, {"epoch": 2, "train_loss": 0.25}], best_epoch=2)
+    >>> h[:, "train_loss"]
+    [0.5, 0.25]
+    >>> h[-1, "epoch"], h.best_epoch
+    (2, 2)
+    """
+
+    def __init__(self, entries=(), best_epoch=None):
+        super().__init__(entries)
+        self.best_epoch = best_epoch
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            rows, column = key
+            picked = list.__getitem__(self, rows)
+            return picked[column] if isinstance(picked, dict) else [entry[column] for entry in picked]
+        return list.__getitem__(self, key)
+
+    def record(self, **entry):
+        """Append one epoch's record and return it."""
+        self.append(entry)
+        return entry
+
+
+# ------------------------------------------------------------------ batches
 
 
 def time_major(X, n_timesteps):
@@ -94,39 +269,63 @@ def batch_sequences(X_rows, n_timesteps, padded):
     return X_tm[:longest], lengths
 
 
-def batch_loss_and_grad(
-    layout, theta, views, grad, grad_views, X_tm, y, weight, gate, update, l2_mask, distill=None, lengths=None
-):
-    """Loss of one batch and its gradient (written into ``grad``).
+@dataclass
+class Batch:
+    """One mini-batch: time-major inputs ``X`` (T, B, D), the row indices (for the loss's targets), weights, lengths."""
 
-    ``views`` and ``grad_views`` are ``layout.views`` of ``theta`` and ``grad``,
-    made once per epoch rather than per batch. ``distill``, when given, is
-    ``(soft_targets, temperature, alpha)`` for the batch's rows: the loss is
-    then :func:`~skfastgrnn._cells.distillation_loss`. ``lengths`` are the
-    rows' observed steps (None: all).
+    X: np.ndarray
+    rows: np.ndarray
+    weight: np.ndarray
+    lengths: np.ndarray | None = None
 
-    Returns ``(data_loss, l2_penalty, n_correct)``; ``grad`` is the gradient of
-    their sum.
+
+class Workspace:
+    """The parameter views and the gradient buffer that every batch of one fit reuses.
+
+    Parameters
+    ----------
+    network : FastGRNNNetwork
+        Its parameter vector is updated in place during the fit (the views
+        stay valid).
+    l2_reg : float, default=0.0
+        L2 strength on the weight matrices (biases and scalars are not shrunk).
     """
-    logits, cache = forward(layout, views, X_tm, gate, update, lengths)
-    if distill is None:
-        loss, dlogits, n_correct = cross_entropy(logits, y, weight)
-    else:
-        loss, dlogits, n_correct = distillation_loss(logits, y, weight, *distill)
-    backward(layout, views, grad_views, cache, dlogits)
-    penalty = 0.0 if l2_mask is None else add_l2(theta, grad, l2_mask)
-    return loss, penalty, n_correct
+
+    def __init__(self, network, l2_reg=0.0):
+        self.network = network
+        layout = network.layout
+        self.views = layout.views(network.parameters)
+        self.grad = np.zeros_like(network.parameters)
+        self.grad_views = layout.views(self.grad)
+        self.l2_mask = l2_reg * layout.mask(layout.matrix_names, network.dtype) if l2_reg > 0 else None
 
 
-def predict_logits(layout, theta, X, n_timesteps, gate, update, rows=None, reduce=None, padded=False):
-    """Logits for the rows of X (all, or the indices ``rows``), in bounded chunks.
+def batch_loss_and_grad(workspace, batch, loss):
+    """Loss of one batch and its gradient (written into ``workspace.grad``).
 
-    ``reduce``, when given, maps each chunk's logits ``(rows, classes)`` to one
-    value per row (e.g. the argmax) and only that is kept: predict then needs
-    no n x classes array. ``padded``: the rows may end in (validated) NaN
-    padding.
+    Returns ``(data_loss, l2_penalty, n_correct)``; ``workspace.grad`` is the
+    gradient of their sum.
     """
-    views = layout.views(theta)
+    net = workspace.network
+    logits, cache = forward(net.layout, workspace.views, batch.X, net.gate, net.update, batch.lengths)
+    value, dlogits, n_correct = loss(logits, batch.rows, batch.weight)
+    backward(net.layout, workspace.views, workspace.grad_views, cache, dlogits)
+    mask = workspace.l2_mask
+    penalty = 0.0 if mask is None else add_l2(net.parameters, workspace.grad, mask)
+    return value, penalty, n_correct
+
+
+def predict_logits(network, X, n_timesteps, rows=None, reduce=None, padded=False):
+    """Logits of ``network`` for the rows of X (all, or the indices ``rows``), in bounded chunks.
+
+    ``X`` holds rows of ``n_timesteps`` steps of the cell's input (already
+    folded). ``reduce``, when given, maps each chunk's logits ``(rows,
+    classes)`` to one value per row (e.g. the argmax) and only that is kept:
+    predict then needs no n x classes array. ``padded``: the rows may end in
+    (validated) NaN padding.
+    """
+    layout, gate, update = network.layout, network.gate, network.update
+    views = layout.views(network.parameters)
     n = X.shape[0] if rows is None else len(rows)
     chunk = max(1, _CHUNK_ELEMENTS // (n_timesteps * layout.hidden_dim * layout.cell.n_blocks))
 
@@ -147,10 +346,10 @@ def predict_logits(layout, theta, X, n_timesteps, gate, update, rows=None, reduc
     return out
 
 
-def evaluate(layout, theta, X, y, weight, n_timesteps, config, rows):
+def evaluate(network, data, rows):
     """Weighted mean cross-entropy and weighted accuracy on the given rows."""
-    logits = predict_logits(layout, theta, X, n_timesteps, config.gate, config.update, rows, padded=config.padded)
-    y, weight = y[rows], weight[rows]
+    logits = predict_logits(network, data.X, data.n_steps, rows, padded=data.padded)
+    y, weight = data.y[rows], data.weight[rows]
     logp = log_softmax(logits)
     total = weight.sum()
     loss = -np.dot(weight, logp[np.arange(len(y)), y]) / total
@@ -158,120 +357,24 @@ def evaluate(layout, theta, X, y, weight, n_timesteps, config, rows):
     return float(loss), float(accuracy)
 
 
-def run_epoch(
-    layout,
-    theta,
-    X,
-    y,
-    weight,
-    n_timesteps,
-    config,
-    learning_rate,
-    optimizer,
-    rng,
-    l2_mask,
-    rows,
-    support=None,
-    project=False,
-    soft_targets=None,
-):
-    """One pass over ``X[rows]``, in mini-batches.
-
-    Updates ``theta`` and ``optimizer`` in place. ``support`` (0/1 vector),
-    when given, keeps pruned weights at exactly zero. ``project`` applies the
-    hard-thresholding projection (keep the ``config.w_keep`` / ``u_keep``
-    largest-magnitude entries of each W / U matrix) every
-    ``config.iht_every`` batches; entries zeroed by one projection may regrow
-    before the next. ``soft_targets`` (n_samples, n_classes), when given,
-    switches the loss to knowledge distillation with ``config.temperature``
-    and ``config.alpha``.
-
-    Returns ``(mean_loss, accuracy)``, weighted, averaged over the batches.
-    """
-    order = rng.permutation(rows) if config.shuffle else rows
-    n = len(order)
-    views = layout.views(theta)
-    grad = np.zeros_like(theta)
-    grad_views = layout.views(grad)
-    bs = config.batch_size
-    loss_sum = correct_sum = weight_sum = 0.0
-    for batch_number, start in enumerate(range(0, n, bs), 1):
-        idx = order[start : start + bs]
-        wb = weight[idx]
-        w_total = wb.sum()
-        if w_total <= 0:  # nothing to learn from a batch of zero weights
-            continue
-        X_tm, lengths = batch_sequences(X.take(idx, axis=0), n_timesteps, config.padded)
-        distill = None if soft_targets is None else (soft_targets[idx], config.temperature, config.alpha)
-        loss, _, n_correct = batch_loss_and_grad(
-            layout,
-            theta,
-            views,
-            grad,
-            grad_views,
-            X_tm,
-            y[idx],
-            wb,
-            config.gate,
-            config.update,
-            l2_mask,
-            distill,
-            lengths,
-        )
-        if not math.isfinite(loss):
-            raise TrainingDivergedError("the training loss became non-finite")
-        clip_gradient(grad, config.grad_clip, config.grad_clip_mode)
-        adam_step(theta, grad, optimizer, learning_rate, config.adam_beta1, config.adam_beta2, config.adam_epsilon)
-        if support is not None:
-            theta *= support
-        if project and batch_number % config.iht_every == 0:
-            theta *= keep_mask(layout, theta, config.w_keep, config.u_keep)
-        loss_sum += loss * w_total
-        correct_sum += n_correct
-        weight_sum += w_total
-    if not np.all(np.isfinite(theta)):
-        raise TrainingDivergedError("the weights became non-finite")
-    return loss_sum / weight_sum, correct_sum / weight_sum
+# -------------------------------------------------------------------- loop
 
 
-def train(
-    layout,
-    theta,
-    X,
-    y,
-    weight,
-    n_timesteps,
-    config,
-    optimizer,
-    rng,
-    train_idx,
-    val_idx=None,
-    first_epoch=1,
-    log=None,
-    support=None,
-    fixed_learning_rate=False,
-    soft_targets=None,
-):
-    """The epoch loop with learning-rate decay and early stopping.
+class TrainingLoop:
+    """Epochs of mini-batches: the steps of one training run, each a method.
 
     Parameters
     ----------
-    theta : ndarray
-        Flat parameters, updated in place; on return they hold the best
-        weights seen (lowest monitored loss) when early stopping is on.
-    train_idx, val_idx : ndarray of int
-        Rows of X to train on and to validate on (None: no validation).
-    first_epoch : int
-        Number given to the first epoch of this call in the history.
-    log : callable or None
-        Receives one line of text per epoch.
-    support : ndarray or None
-        0/1 vector of weights that must stay zero (a pruned model).
-    fixed_learning_rate : bool
-        Do not decay (partial_fit).
-    soft_targets : ndarray of shape (n_samples, n_classes) or None
-        Teacher probabilities: train with the distillation loss. Validation
-        and early stopping still use the plain cross-entropy on ``y``.
+    network : FastGRNNNetwork
+        Trained in place; on return it holds the best parameters seen
+        (lowest monitored loss) when early stopping is on.
+    data : TrainingData
+    loss : callable
+        One of :data:`LOSSES`; validation and early stopping always use the
+        plain cross-entropy on ``data.y``.
+    config : TrainingConfig
+    optimizer_state : dict
+        Adam's state (:func:`~skfastgrnn._optim.adam_state`), updated in place.
 
     Notes
     -----
@@ -281,64 +384,79 @@ def train(
     the support of the last projection, which stays fixed. Early stopping
     and the choice of the best epoch only consider the last phase, whose
     models are the sparse ones.
-
-    Returns
-    -------
-    dict with ``history`` (one dict per epoch), ``best_epoch``,
-    ``stopped_early`` and ``support`` (the fixed support of sparse training,
-    else the ``support`` given).
-
-    Raises
-    ------
-    TrainingDivergedError
-        When the loss or the weights stop being finite; the message names the
-        epoch and what to change.
     """
-    has_val = val_idx is not None and len(val_idx) > 0
-    # the plateau rule: a loss still at the class-prior level is a model that has
-    # not started to learn (e.g. a memory task before its breakthrough), not one
-    # that stopped improving, so early stopping waits (not for distillation,
-    # whose training loss has another scale)
-    prior = prior_loss(y[train_idx], weight[train_idx], layout.n_outputs)
-    comparable = soft_targets is None or has_val
-    learned_below = LEARNED_FRACTION * prior if comparable else np.inf
-    l2_mask = None
-    if config.l2_reg > 0:
-        l2_mask = config.l2_reg * layout.mask(layout.matrix_names, theta.dtype)
-    patience = config.early_stopping_patience
-    history = []
-    best_loss, best_epoch, best_theta, since_best = np.inf, None, None, 0
-    stopped_early = False
-    sparse = config.w_keep < 1 or config.u_keep < 1
-    iht_start, fixed_start = (config.epochs // 3, 2 * config.epochs // 3) if sparse else (0, 0)
-    for i in range(config.epochs):
-        epoch = first_epoch + i
-        if sparse and i == fixed_start:  # phase 3: freeze the support of the last projection
-            frozen = keep_mask(layout, theta, config.w_keep, config.u_keep)
-            support = frozen if support is None else frozen * support
-            theta *= support
-        project = sparse and iht_start <= i < fixed_start
-        decay = 1.0 if fixed_learning_rate else config.lr_decay ** (i // config.lr_decay_step)
-        lr = config.learning_rate * decay
+
+    def __init__(self, network, data, loss, config, optimizer_state):
+        self.network = network
+        self.data = data
+        self.loss = loss
+        self.config = config
+        self.optimizer = Adam(config, optimizer_state)
+        self.workspace = Workspace(network, config.l2_reg)
+        #: 0/1 vector of parameters that must stay zero (a pruned network), or None
+        self.support = network.support
+        self.sparse = config.w_keep < 1 or config.u_keep < 1
+        self.iht_start, self.fixed_start = (config.epochs // 3, 2 * config.epochs // 3) if self.sparse else (0, 0)
+
+    def run(self, rng, first_epoch=1, log=None):
+        """Train ``config.epochs`` epochs (fewer when stopped early).
+
+        ``rng`` shuffles the rows; ``first_epoch`` numbers the first epoch of
+        this run in the history; ``log`` receives one line per epoch.
+
+        Returns
+        -------
+        dict with ``history`` (a :class:`History`), ``best_epoch``,
+        ``stopped_early``, ``support``, ``monitor``, ``prior_loss`` and the
+        :func:`convergence` verdict.
+
+        Raises
+        ------
+        TrainingDivergedError
+            When the loss or the weights stop being finite; the message names
+            the epoch and what to change.
+        """
+        config, data = self.config, self.data
+        prior = prior_loss(data.y[data.train_rows], data.weight[data.train_rows], self.network.layout.n_outputs)
+        comparable = self.loss.compares_to_prior or data.has_validation
+        stopping = EarlyStopping(config.early_stopping_patience, LEARNED_FRACTION * prior if comparable else np.inf)
+        history = History()
+        for i in range(config.epochs):
+            entry = self.run_epoch(i, first_epoch + i, rng)
+            history.append(entry)
+            if log is not None:
+                log(_format_epoch(entry, first_epoch + config.epochs - 1))
+            if stopping.patience is None or i < self.fixed_start:
+                continue
+            monitored = entry["val_loss"] if data.has_validation else entry["train_loss"]
+            if stopping.update(entry["epoch"], monitored, self.network.parameters):
+                break
+        best_epoch = stopping.restore(self.network.parameters)
+        history.best_epoch = history[-1]["epoch"] if best_epoch is None else best_epoch
+        monitor = "val_loss" if data.has_validation else "train_loss"
+        window = stopping.patience or config.lr_decay_step
+        verdict = convergence(history[:, monitor], prior, window=window)
+        if not comparable:  # a distillation loss: no class-prior yardstick
+            verdict["learned"] = True
+        return {
+            "history": history,
+            "best_epoch": history.best_epoch,
+            "stopped_early": stopping.stopped,
+            "support": self.support,
+            "monitor": monitor,
+            "prior_loss": prior,
+            **verdict,
+        }
+
+    def run_epoch(self, index, epoch, rng):
+        """The ``index``-th epoch of this run (numbered ``epoch``): its history entry."""
+        if self.sparse and index == self.fixed_start:  # phase 3: freeze the support of the last projection
+            self.freeze_support()
+        project = self.sparse and self.iht_start <= index < self.fixed_start
+        lr = self.optimizer.learning_rate(index)
         start = time.perf_counter()
         try:
-            train_loss, train_acc = run_epoch(
-                layout,
-                theta,
-                X,
-                y,
-                weight,
-                n_timesteps,
-                config,
-                lr,
-                optimizer,
-                rng,
-                l2_mask,
-                train_idx,
-                support,
-                project,
-                soft_targets,
-            )
+            train_loss, train_acc = self.train_epoch(lr, rng, project)
         except TrainingDivergedError as exc:
             raise TrainingDivergedError(
                 f"Training diverged in epoch {epoch}: {exc} (learning_rate={lr:g}). "
@@ -346,50 +464,62 @@ def train(
                 "(standardize them, e.g. with StandardScaler)."
             ) from None
         val_loss = val_acc = None
-        if has_val:
-            val_loss, val_acc = evaluate(layout, theta, X, y, weight, n_timesteps, config, val_idx)
-        seconds = time.perf_counter() - start
-        history.append(
-            {
-                "epoch": epoch,
-                "train_loss": float(train_loss),
-                "val_loss": val_loss,
-                "train_accuracy": float(train_acc),
-                "val_accuracy": val_acc,
-                "learning_rate": lr,
-                "seconds": seconds,
-            }
-        )
-        if log is not None:
-            log(_format_epoch(history[-1], first_epoch + config.epochs - 1))
-        if patience is None or i < fixed_start:
-            continue
-        monitored = val_loss if has_val else train_loss
-        if monitored < best_loss:
-            best_loss, best_epoch, since_best = monitored, epoch, 0
-            best_theta = theta.copy()
-        else:
-            since_best += 1
-            if since_best >= patience and best_loss < learned_below:
-                stopped_early = True
-                break
-    if best_theta is not None:
-        theta[...] = best_theta
-    else:
-        best_epoch = history[-1]["epoch"]
-    monitor = "val_loss" if has_val else "train_loss"
-    verdict = convergence([h[monitor] for h in history], prior, window=patience or config.lr_decay_step)
-    if not comparable:  # a distillation loss: no class-prior yardstick
-        verdict["learned"] = True
-    return {
-        "history": history,
-        "best_epoch": best_epoch,
-        "stopped_early": stopped_early,
-        "support": support,
-        "monitor": monitor,
-        "prior_loss": prior,
-        **verdict,
-    }
+        if self.data.has_validation:
+            val_loss, val_acc = evaluate(self.network, self.data, self.data.val_rows)
+        return {
+            "epoch": epoch,
+            "train_loss": float(train_loss),
+            "val_loss": val_loss,
+            "train_accuracy": float(train_acc),
+            "val_accuracy": val_acc,
+            "learning_rate": lr,
+            "seconds": time.perf_counter() - start,
+        }
+
+    def freeze_support(self):
+        """Keep the current largest weights (sparse training's last phase) and zero the rest for good."""
+        theta = self.network.parameters
+        frozen = keep_mask(self.network.layout, theta, self.config.w_keep, self.config.u_keep)
+        self.support = frozen if self.support is None else frozen * self.support
+        theta *= self.support
+
+    def train_epoch(self, learning_rate, rng, project=False):
+        """One pass over the training rows in mini-batches; ``(mean_loss, accuracy)``, weighted.
+
+        ``project`` applies the hard-thresholding projection (keep the
+        ``config.w_keep`` / ``u_keep`` largest-magnitude entries of each W / U
+        matrix) every ``config.iht_every`` batches; entries zeroed by one
+        projection may regrow before the next.
+        """
+        config, data = self.config, self.data
+        order = rng.permutation(data.train_rows) if config.shuffle else data.train_rows
+        theta = self.network.parameters
+        loss_sum = correct_sum = weight_sum = 0.0
+        for batch_number, start in enumerate(range(0, len(order), config.batch_size), 1):
+            batch = self.make_batch(order[start : start + config.batch_size])
+            w_total = batch.weight.sum()
+            if w_total <= 0:  # nothing to learn from a batch of zero weights
+                continue
+            loss, _, n_correct = batch_loss_and_grad(self.workspace, batch, self.loss)
+            if not math.isfinite(loss):
+                raise TrainingDivergedError("the training loss became non-finite")
+            self.optimizer.step(theta, self.workspace.grad, learning_rate)
+            if self.support is not None:
+                theta *= self.support
+            if project and batch_number % config.iht_every == 0:
+                theta *= keep_mask(self.network.layout, theta, config.w_keep, config.u_keep)
+            loss_sum += loss * w_total
+            correct_sum += n_correct
+            weight_sum += w_total
+        if not np.all(np.isfinite(theta)):
+            raise TrainingDivergedError("the weights became non-finite")
+        return loss_sum / weight_sum, correct_sum / weight_sum
+
+    def make_batch(self, rows):
+        """The :class:`Batch` of the given training rows."""
+        data = self.data
+        X_tm, lengths = batch_sequences(data.X.take(rows, axis=0), data.n_steps, data.padded)
+        return Batch(X_tm, rows, data.weight[rows], lengths)
 
 
 def prior_loss(y, weight, n_classes):

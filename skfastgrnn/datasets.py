@@ -10,7 +10,7 @@ ROUTING_FEATURES = ("similarity", "recency", "popularity", "success_rate", "comp
 
 
 def make_routing(n_samples=5000, *, noise=0.05, random_state=None):
-    """Routing logs like the Tiny Dancer guide's: did the lightweight model suffice?
+    """Generate routing logs like the Tiny Dancer guide's (did the lightweight model suffice?).
 
     Each row holds five scores in [0, 1] (``ROUTING_FEATURES``): semantic
     similarity between query and candidate, recency, popularity, the
@@ -28,14 +28,23 @@ def make_routing(n_samples=5000, *, noise=0.05, random_state=None):
     Parameters
     ----------
     n_samples : int, default=5000
+        Number of rows (logged routing decisions).
     noise : float in [0, 0.5), default=0.05
         Fraction of labels flipped at random.
     random_state : int, RandomState instance or None, default=None
+        Seed of the scores and of the label noise; an int gives the same
+        data at every call.
 
     Returns
     -------
     X : ndarray of shape (n_samples, 5)
+        The five scores of each row, in the order of ``ROUTING_FEATURES``.
     y : ndarray of int of shape (n_samples,)
+        1 when the lightweight model sufficed, else 0 (after the noise).
+
+    See Also
+    --------
+    load_digits_sequences : Digits read as sequences of 8 timesteps.
 
     Examples
     --------
@@ -59,7 +68,7 @@ def make_routing(n_samples=5000, *, noise=0.05, random_state=None):
 
 
 def load_digits_sequences():
-    """scikit-learn's 8x8 digits as sequences of 8 timesteps of 8 pixels.
+    """Load scikit-learn's 8x8 digits as sequences of 8 timesteps of 8 pixels.
 
     Each image is read row by row (timestep t = pixel row t), so a row of the
     returned X is already laid out ``[x_1, ..., x_8]``: use
@@ -68,7 +77,15 @@ def load_digits_sequences():
     Returns
     -------
     X : ndarray of shape (1797, 64)
+        The images, row by row: columns ``8 * t`` to ``8 * t + 7`` hold
+        pixel row ``t`` (values 0 to 16).
     y : ndarray of shape (1797,)
+        The digit shown, 0 to 9.
+
+    See Also
+    --------
+    sklearn.datasets.load_digits : The same images as 8x8 pixels.
+    make_routing : Synthetic routing logs of one timestep.
 
     Examples
     --------

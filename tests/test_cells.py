@@ -5,7 +5,8 @@ import pytest
 
 from skfastgrnn import _cells
 from skfastgrnn._cells import NONLINEARITIES, Layout, cross_entropy, forward
-from skfastgrnn._train import batch_loss_and_grad
+from skfastgrnn._network import FastGRNNNetwork
+from skfastgrnn._train import Batch, CrossEntropyLoss, DistillationLoss, Workspace, batch_loss_and_grad
 
 
 def _numeric_grad(f, theta, eps=1e-4):
@@ -37,12 +38,14 @@ def _problem(cell, T, n_classes, rank, u_rank, gate="sigmoid", update="tanh", se
 
 
 def loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad, distill=None, lengths=None):
-    l2_mask = l2 * layout.mask(layout.matrix_names) if l2 else None
-    views, grad_views = layout.views(theta), layout.views(grad)
-    loss, penalty, _ = batch_loss_and_grad(
-        layout, theta, views, grad, grad_views, X, y, w, gate, update, l2_mask, distill, lengths
-    )
-    return loss + penalty, grad
+    """The training loop's batch loss (data + L2) and its gradient, copied into ``grad``."""
+    T, B, D = X.shape
+    network = FastGRNNNetwork(layout, theta, gate=gate, update=update, n_timesteps=T, n_step_features=D)
+    loss = CrossEntropyLoss(y) if distill is None else DistillationLoss(y, *distill)
+    workspace = Workspace(network, l2_reg=l2)
+    value, penalty, _ = batch_loss_and_grad(workspace, Batch(X, np.arange(B), w, lengths), loss)
+    grad[...] = workspace.grad
+    return value + penalty, grad
 
 
 def _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=0.0, distill=None, lengths=None):
@@ -196,6 +199,31 @@ def test_cross_entropy_weights_and_accuracy():
     loss0, _, _ = cross_entropy(logits, y, np.array([1.0, 1.0, 0.0]))
     loss2, _, _ = cross_entropy(logits[:2], y[:2], np.ones(2))
     assert loss0 == pytest.approx(loss2)
+
+
+@pytest.mark.parametrize("cell", sorted(_cells.CELLS))
+def test_each_cell_module_holds_its_maths_and_export_code(cell):
+    """Adding a cell touches one module: its class has the maths and the C and ONNX code the exporters call."""
+    cls = _cells.CELLS[cell]
+    assert issubclass(cls, _cells.Cell) and cls.__module__ == f"skfastgrnn._cells.{cell}"
+    maths = ("param_shapes", "init_params", "forward", "backward")
+    export = ("export_scalars", "export_one_step", "c_constants", "c_buffers", "c_step", "onnx_steps")
+    for name in maths + export:
+        assert callable(getattr(cls, name, None)), f"{cls.__name__} has no {name}"
+    layout = Layout(3, 4, 2, cell)
+    scalars = cls.export_scalars(layout.views(layout.init(np.random.RandomState(0))))
+    assert scalars and all(isinstance(v, float) and 0.0 <= v <= 2.0 for v in scalars.values())
+
+
+def test_every_nonlinearity_has_its_c_form():
+    assert set(_cells.C_NONLINEARITIES) == set(NONLINEARITIES)
+
+
+def test_the_package_keeps_the_names_of_the_former_module():
+    for name in ("CELLS", "NONLINEARITIES", "GUIDE_NU", "GUIDE_ZETA", "Layout", "FinalStateGradient", "forward"):
+        assert hasattr(_cells, name), name
+    for name in ("backward", "softmax", "log_softmax", "cross_entropy", "distillation_loss", "final_states"):
+        assert callable(getattr(_cells, name)), name
 
 
 def test_low_rank_falls_back_to_full_when_rank_is_not_smaller():

@@ -86,7 +86,7 @@ def test_three_d_input_equals_flat_rows(blobs):
     flat = FastGRNNClassifier(n_timesteps=3, **FAST).fit(X, y)
     cube = FastGRNNClassifier(**FAST).fit(X.reshape(-1, 3, 2), y)
     assert cube.n_timesteps_ == 3 and cube.n_step_features_ == 2
-    np.testing.assert_array_equal(flat._theta, cube._theta)
+    np.testing.assert_array_equal(flat.network_.parameters, cube.network_.parameters)
     np.testing.assert_array_equal(flat.predict_proba(X), cube.predict_proba(X.reshape(-1, 3, 2)))
 
 
@@ -118,8 +118,8 @@ def test_same_random_state_gives_bit_identical_weights(blobs):
     a = FastGRNNClassifier(epochs=3, random_state=7).fit(X, y)
     b = FastGRNNClassifier(epochs=3, random_state=7).fit(X, y)
     c = FastGRNNClassifier(epochs=3, random_state=8).fit(X, y)
-    assert np.array_equal(a._theta, b._theta)
-    assert not np.array_equal(a._theta, c._theta)
+    assert np.array_equal(a.network_.parameters, b.network_.parameters)
+    assert not np.array_equal(a.network_.parameters, c.network_.parameters)
 
 
 def test_early_stopping_restores_the_best_weights(blobs):
@@ -133,7 +133,7 @@ def test_early_stopping_restores_the_best_weights(blobs):
     # training again for exactly best_epoch_ epochs replays the same run: the
     # kept weights are those of the best epoch, not of the last one
     replay = FastGRNNClassifier(early_stopping_patience=None, **{**params, "epochs": stopped.best_epoch_}).fit(X, y)
-    assert np.array_equal(stopped._theta, replay._theta)
+    assert np.array_equal(stopped.network_.parameters, replay.network_.parameters)
 
 
 def test_history_records_every_epoch(blobs):
@@ -158,12 +158,13 @@ def test_validation_split_zero_means_no_validation(blobs):
 
 def test_validation_split_is_stratified_and_seeded(blobs):
     X, y = blobs
-    model = FastGRNNClassifier(validation_split=0.2, random_state=0)
-    model.classes_ = np.unique(y)
-    train_idx, val_idx = model._split(y, np.random.RandomState(0))
+    from skfastgrnn._validation import validation_split
+
+    n_classes = len(np.unique(y))
+    train_idx, val_idx = validation_split(y, n_classes, 0.2, np.random.RandomState(0))
     assert len(val_idx) == 60 and len(np.intersect1d(train_idx, val_idx)) == 0
     assert np.abs(np.bincount(y[val_idx]) - 0.2 * np.bincount(y)).max() <= 1
-    again, _ = model._split(y, np.random.RandomState(0))
+    again, _ = validation_split(y, n_classes, 0.2, np.random.RandomState(0))
     np.testing.assert_array_equal(train_idx, again)
 
 
@@ -247,17 +248,17 @@ def test_warm_start_continues_from_the_current_weights(blobs):
     assert model.history_[5]["train_loss"] < cold_first_epoch
     assert model.history_[5]["train_loss"] < loss_after_first * 1.2
     model.set_params(hidden_dim=8)
-    before = model._theta.copy()
+    before = model.network_.parameters.copy()
     with pytest.raises(ValueError, match="cannot change hidden_dim"):
         model.fit(X, y)
-    assert np.array_equal(model._theta, before) and model.n_iter_ == 7
+    assert np.array_equal(model.network_.parameters, before) and model.n_iter_ == 7
 
 
 def test_sample_weight_ones_equals_none_and_zero_weight_rows_are_ignored(blobs):
     X, y = blobs
     plain = FastGRNNClassifier(**FAST).fit(X, y)
     ones = FastGRNNClassifier(**FAST).fit(X, y, sample_weight=np.ones(len(y)))
-    assert np.array_equal(plain._theta, ones._theta)
+    assert np.array_equal(plain.network_.parameters, ones.network_.parameters)
     # a class with zero weight contributes nothing to the loss
     w = (y != 2).astype(float)
     weighted = FastGRNNClassifier(**{**FAST, "epochs": 20}).fit(X, y, sample_weight=w)
@@ -272,13 +273,13 @@ def test_divergence_raises_a_clear_error_and_keeps_no_nan_weights(blobs):
     model = FastGRNNClassifier(**{**FAST, **explode})
     with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError, match=r"epoch 1.*learning_rate.*grad_clip"):
         model.fit(X, y)
-    assert not hasattr(model, "classes_") and not hasattr(model, "_theta")
+    assert not hasattr(model, "classes_") and not hasattr(model, "network_")
     model.set_params(learning_rate=0.01).fit(X, y)
-    before = model._theta.copy()
+    before = model.network_.parameters.copy()
     model.set_params(warm_start=True, learning_rate=1e200)
     with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError):
         model.fit(X, y)
-    assert np.array_equal(model._theta, before) and np.isfinite(model.predict_proba(X)).all()
+    assert np.array_equal(model.network_.parameters, before) and np.isfinite(model.predict_proba(X)).all()
 
 
 def test_gradient_clipping_modes_both_train(blobs):
@@ -432,7 +433,7 @@ def test_weights_are_named_views_of_one_vector(blobs):
     w = model.weights_
     assert set(w) == {"W1", "W2", "U1", "U2", "b_z", "b_h", "zeta_logit", "nu_logit", "W_out", "b_out"}
     assert w["W1"].shape == (6, 2) and w["U2"].shape == (4, 16) and w["W_out"].shape == (16, 3)
-    assert sum(v.size for v in w.values()) == model._theta.size
+    assert sum(v.size for v in w.values()) == model.network_.parameters.size
 
 
 def test_float32_input_trains_in_float32(blobs):
@@ -440,7 +441,7 @@ def test_float32_input_trains_in_float32(blobs):
     X32 = X.astype(np.float32)
     model = make_pipeline(StandardScaler(), FastGRNNClassifier(**{**FAST, "epochs": 30})).fit(X32, y)
     clf = model[-1]
-    assert clf._theta.dtype == np.float32 and clf._optimizer["m"].dtype == np.float32
+    assert clf.network_.parameters.dtype == np.float32 and clf._optimizer["m"].dtype == np.float32
     assert model.predict_proba(X32).dtype == np.float32
     assert model.score(X32, y) > 0.75
     # a float64 model given float32 rows (and the reverse) casts to its own dtype
@@ -473,19 +474,19 @@ def test_a_fit_from_scratch_forgets_pruning(blobs):
     X, y = blobs
     model = FastGRNNClassifier(**FAST).fit(X, y)
     model.prune(0.5)
-    assert hasattr(model, "_support")
+    assert model.network_.support is not None
     model.fit(X, y)  # warm_start=False: a new model
-    assert not hasattr(model, "_support")
+    assert model.network_.support is None
     model.set_params(warm_start=True).fit(X, y)
     assert np.count_nonzero(model.weights_["U"]) == model.weights_["U"].size
 
 
 @pytest.mark.parametrize("n_rows, expected", [(20, 8), (36, 9), (100, 25), (128, 32), (5000, 32)])
 def test_auto_batch_size_gives_small_data_at_least_four_steps_per_epoch(n_rows, expected):
-    from skfastgrnn._classifier import _resolve_batch_size
+    from skfastgrnn._validation import resolve_batch_size
 
-    assert _resolve_batch_size("auto", n_rows) == expected
-    assert _resolve_batch_size(64, n_rows) == 64
+    assert resolve_batch_size("auto", n_rows) == expected
+    assert resolve_batch_size(64, n_rows) == 64
 
 
 def test_auto_batch_size_sets_the_number_of_adam_steps(blobs, monkeypatch):
@@ -493,7 +494,7 @@ def test_auto_batch_size_sets_the_number_of_adam_steps(blobs, monkeypatch):
 
     seen = []
     real = _train.batch_loss_and_grad
-    monkeypatch.setattr(_train, "batch_loss_and_grad", lambda *a, **k: seen.append(a[5].shape[1]) or real(*a, **k))
+    monkeypatch.setattr(_train, "batch_loss_and_grad", lambda *a, **k: seen.append(a[1].X.shape[1]) or real(*a, **k))
     X, y = blobs
     FastGRNNClassifier(4, epochs=1, random_state=0).fit(X[:60], y[:60])
     assert seen == [15, 15, 15, 15]  # 60 rows // 4

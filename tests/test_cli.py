@@ -13,7 +13,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skfastgrnn
-from skfastgrnn.cli import guide_settings, main, metrics_path_for
+from skfastgrnn._presets import guide_settings
+from skfastgrnn.cli import main, metrics_path_for
 from skfastgrnn.datasets import ROUTING_FEATURES, make_routing
 
 FAST = ["--epochs", "3", "--quiet"]
@@ -631,6 +632,18 @@ def test_user_mistakes_give_one_line_and_nonzero_exit(name, files, bad_files, tm
     assert fragment in lines[0]
     assert "Traceback" not in err + out
     assert not os.path.exists(tmp_path / "m")  # nothing written on failure
+
+
+@pytest.mark.parametrize(
+    "option, value, shown",
+    [("--hidden-dim", "0", "0"), ("--seed", "-1", "-1"), ("--grad-clip", "-1", "-1.0"), ("--rank", "0", "0")],
+)
+def test_bad_option_value_names_the_flag_and_the_value(files, tmp_path, capsys, option, value, shown):
+    # the estimator's constraints reject the value; the message names the flag, not the parameter
+    status, _, err = run(capsys, "train", files["csv"], "--target", "label", "--out", tmp_path / "m", option, value)
+    assert status == 2
+    assert err.startswith(f"skfastgrnn: error: argument {option}: invalid value {shown} (")
+    assert err.endswith(" (see 'skfastgrnn train --help')\n") and len(err.splitlines()) == 1
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write anywhere")

@@ -4,18 +4,15 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import quiet_fit, tiny
 from sklearn.datasets import make_classification
 
-from skfastgrnn import FastGRNNClassifier, _compress
+from skfastgrnn import _compress
 from skfastgrnn._cells import Layout
 
 
 def _fit(X, y, **kw):
-    params = dict(hidden_dim=8, epochs=5, random_state=0)
-    params.update(kw)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return FastGRNNClassifier(**params).fit(X, y)
+    return quiet_fit(tiny(**{"hidden_dim": 8, "epochs": 5, **kw}), X, y)
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +59,14 @@ def test_quantized_model_predicts_from_int8(data, cell):
     fp_size = clf.size_bytes()
     assert clf.quantize() is clf
     views = clf.weights_
-    for name, q in clf._int8.items():
+    for name, q in clf.network_.quantization[0].items():
         assert q.dtype == np.int8
-        np.testing.assert_array_equal(views[name], q.astype(np.float64) * clf._scales[name])
+        np.testing.assert_array_equal(views[name], q.astype(np.float64) * clf.network_.quantization[1][name])
     assert abs(clf.score(X, y) - fp_accuracy) <= 0.02
     assert clf.size_bytes() < fp_size
-    theta = clf._theta
+    theta = clf.network_.parameters
     clf.quantize()  # idempotent
-    assert clf._theta is theta
+    assert clf.network_.parameters is theta
 
 
 def test_training_a_quantized_model_makes_it_float_again(data):
@@ -127,20 +124,20 @@ def test_prune_means_fraction_removed_and_warm_start_keeps_zeros(data):
     for name, removed in (("W1", 0.3), ("W2", 0.3), ("U", 0.5)):
         n = w[name].size
         assert (w[name] == 0).sum() == n - np.ceil((1 - removed) * n)
-    zeros = clf._theta == 0
-    assert np.array_equal(clf._support == 0, zeros & (clf._support == 0))
+    zeros = clf.network_.parameters == 0
+    assert np.array_equal(clf.network_.support == 0, zeros & (clf.network_.support == 0))
     clf.set_params(warm_start=True, epochs=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf.fit(X, y)
         clf.partial_fit(X, y)
-    assert np.all(clf._theta[clf._support == 0] == 0)
+    assert np.all(clf.network_.parameters[clf.network_.support == 0] == 0)
     assert clf.size_report()["pruned"]
     assert clf.score(X, y) > before - 0.1
     # pruning again removes more; zeros stay zeros
-    old_support = clf._support.copy()
+    old_support = clf.network_.support.copy()
     clf.prune(0.6)
-    assert np.all(clf._support <= old_support)
+    assert np.all(clf.network_.support <= old_support)
     assert (clf.weights_["U"] == 0).sum() == 64 - np.ceil(0.4 * 64)
 
 
@@ -149,7 +146,7 @@ def test_prune_a_quantized_model_keeps_int8_consistent(data):
     clf = _fit(X, y).quantize().prune(0.5)
     report = clf.size_report()
     assert report["quantized"] and report["pruned"]
-    assert (clf._int8["U"] == 0).sum() >= 32
+    assert (clf.network_.quantization[0]["U"] == 0).sum() >= 32
     with pytest.raises(ValueError, match="fraction of weights removed"):
         clf.prune(1.2)
 
@@ -210,10 +207,10 @@ def test_size_report_matches_the_file(data, tmp_path):
     assert report["sparse_int8_bytes"] < report["int8_bytes"] < report["fp32_bytes"]
 
 
-def test_reset_deployment_state(data):
+def test_a_new_fit_forgets_pruning_and_quantization(data):
     X, y = data
     clf = _fit(X, y).prune(0.5).quantize()
-    clf._reset_deployment_state()
-    assert not any(hasattr(clf, n) for n in ("_support", "_int8", "_scales"))
+    clf.set_params(warm_start=False).fit(X, y)
+    assert clf.network_.support is None and clf.network_.quantization is None
     report = clf.size_report()
     assert not report["quantized"] and not report["pruned"]

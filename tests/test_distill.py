@@ -19,7 +19,6 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
-from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 import skfastgrnn
 from skfastgrnn import DistilledFastGRNN, FastGRNNClassifier
@@ -37,12 +36,6 @@ def _student(**kwargs):
 
 
 @pytest.fixture(scope="module")
-def blobs():
-    X, y = make_classification(n_samples=240, n_features=6, n_informative=4, n_classes=3, random_state=0)
-    return X, y
-
-
-@pytest.fixture(scope="module")
 def binary():
     X, y = make_classification(n_samples=240, n_features=5, n_informative=3, random_state=1)
     return X, y
@@ -53,34 +46,7 @@ def _softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-# ----------------------------------------------------------- sklearn's checks
-
-CHECKED = [
-    # fast teachers keep the ~65 checks at a few seconds; the default HGB teacher is tested below
-    DistilledFastGRNN(LogisticRegression(), FastGRNNClassifier(epochs=30, random_state=0)),
-    DistilledFastGRNN(LinearSVC(), FastGRNNClassifier(hidden_dim=8, epochs=30, random_state=0), temperature=1.0),
-    # out-of-fold soft targets; cv=2 keeps the checks' smallest classes foldable
-    DistilledFastGRNN(LogisticRegression(), FastGRNNClassifier(hidden_dim=8, epochs=30, random_state=0), cv=2),
-]
-
-
-def _expected_failures(estimator):
-    return {
-        "check_sample_weight_equivalence_on_dense_data": (
-            "the student is trained by mini-batch Adam: a row with weight 2 and the same row twice "
-            "land in different batches and take different steps (as for FastGRNNClassifier itself; "
-            "sklearn marks its own SGD/MLP estimators so)"
-        ),
-    }
-
-
-@parametrize_with_checks(CHECKED, expected_failed_checks=_expected_failures)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
-
-def test_param_validation(blobs):
-    check_param_validation("DistilledFastGRNN", CHECKED[0])
+# sklearn's estimator checks and check_param_validation: tests/test_common.py
 
 
 # ------------------------------------------------------------- soft targets
@@ -151,7 +117,7 @@ def test_alpha_zero_is_plain_training_bit_for_bit(blobs):
     student = _student(validation_split=0.2, early_stopping_patience=5)
     plain = clone(student).fit(X, y)
     model = DistilledFastGRNN(LogisticRegression(), student, alpha=0.0).fit(X, y)
-    np.testing.assert_array_equal(model.student_._theta, plain._theta)
+    np.testing.assert_array_equal(model.student_.network_.parameters, plain.network_.parameters)
     assert model.student_.history_[-1]["val_loss"] == plain.history_[-1]["val_loss"]
 
 
@@ -160,7 +126,7 @@ def test_soft_targets_change_the_student(blobs):
     student = _student()
     plain = clone(student).fit(X, y)
     model = DistilledFastGRNN(LogisticRegression(), student, alpha=0.7).fit(X, y)
-    assert not np.array_equal(model.student_._theta, plain._theta)
+    assert not np.array_equal(model.student_.network_.parameters, plain.network_.parameters)
 
 
 def test_default_teacher_and_student(binary):
@@ -208,7 +174,7 @@ def test_sample_weight_reaches_teacher_and_student(binary):
     model = DistilledFastGRNN(LogisticRegression(), _student()).fit(X, y, sample_weight=w)
     np.testing.assert_allclose(model.teacher_.coef_, LogisticRegression().fit(X, y, sample_weight=w).coef_)
     unweighted = DistilledFastGRNN(LogisticRegression(), _student()).fit(X, y)
-    assert not np.array_equal(model.student_._theta, unweighted.student_._theta)
+    assert not np.array_equal(model.student_.network_.parameters, unweighted.student_.network_.parameters)
 
 
 def test_dataframe_keeps_feature_names_for_teacher_and_meta(binary):
@@ -275,9 +241,9 @@ def test_saved_model_file_is_a_teacher(tmp_path, blobs):
 class _SpyStudent(FastGRNNClassifier):
     """Records the soft targets the meta-estimator hands to the student."""
 
-    def _fit(self, X, y, sample_weight=None, **kwargs):
-        self.seen_targets_ = kwargs["distillation"][0]
-        return super()._fit(X, y, sample_weight, **kwargs)
+    def fit_distilled(self, X, y, soft_targets, **kwargs):
+        self.seen_targets_ = soft_targets
+        return super().fit_distilled(X, y, soft_targets, **kwargs)
 
 
 @pytest.mark.parametrize("cv", [3, StratifiedKFold(4, shuffle=True, random_state=0)])
@@ -337,7 +303,7 @@ def test_frozen_and_loaded_teachers_ignore_cv(tmp_path, blobs):
         plain = DistilledFastGRNN(given, _SpyStudent(**SMALL)).fit(X, y)
         with_cv = DistilledFastGRNN(given, _SpyStudent(**SMALL), cv=5).fit(X, y)
         np.testing.assert_array_equal(with_cv.student_.seen_targets_, plain.student_.seen_targets_)
-        np.testing.assert_array_equal(with_cv.student_._theta, plain.student_._theta)
+        np.testing.assert_array_equal(with_cv.student_.network_.parameters, plain.student_.network_.parameters)
         # cv is not even checked: a class of 2 rows cannot fill 5 folds, and nothing complains
         rows = np.r_[np.flatnonzero(y != 2), np.flatnonzero(y == 2)[:2]]
         DistilledFastGRNN(given, _student(), cv=5).fit(X[rows], y[rows])

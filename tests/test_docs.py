@@ -167,7 +167,7 @@ def _diverged(monkeypatch):
     def nan_epoch(*args, **kwargs):
         raise _train.TrainingDivergedError("the loss is nan")
 
-    monkeypatch.setattr(_train, "run_epoch", nan_epoch)
+    monkeypatch.setattr(_train.TrainingLoop, "train_epoch", nan_epoch)
     X, y = _data()
     return lambda: _clf().fit(X, y)
 

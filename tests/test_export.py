@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from c_harness import guarded_harness_source, harness_source
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -16,7 +17,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from skfastgrnn import FastGRNNClassifier, SequenceScaler, export_c, to_onnx
-from skfastgrnn._export import _harness_source, _network
+from skfastgrnn._export_common import describe_network
 from skfastgrnn._sequences import pad_sequences
 
 CC = shutil.which("gcc") or shutil.which("cc")
@@ -86,7 +87,7 @@ def fitted(data):
                     model = FastGRNNClassifier(**params).fit(X, y)
             if post == "quantize":
                 model.quantize()
-                assert model._quantization() is not None
+                assert model.network_.quantization is not None
             elif post == "prune_quantize":
                 model.prune(0.6).quantize()
             cache[key] = (model, Xm, ym)
@@ -99,7 +100,7 @@ def _build(model, directory, name, **kw):
     report = export_c(model, directory, name=name, **kw)
     main = os.path.join(directory, "main.c")
     with open(main, "w") as f:
-        f.write(_harness_source(name))
+        f.write(harness_source(name))
     exe = os.path.join(directory, name + "_harness")
     subprocess.run([CC, *CFLAGS, "-o", exe, main, report["source"], "-lm"], check=True, capture_output=True, text=True)
     return exe, report
@@ -302,7 +303,7 @@ def test_chained_scalers_fold_into_one(data, tmp_path):
         warnings.simplefilter("ignore")
         clf = FastGRNNClassifier(hidden_dim=4, n_timesteps=4, epochs=1, random_state=0)
         two = make_pipeline(StandardScaler(), "passthrough", StandardScaler(with_mean=False), clf).fit(X * 2 + 1, y)
-    net = _network(two, "test")
+    net = describe_network(two, "test")
     Z = (X * 2 + 1 - net.mean) / net.scale
     np.testing.assert_allclose(Z, two[:-1].transform(X * 2 + 1), atol=1e-9)
 
@@ -331,7 +332,7 @@ def test_onnx_matches_python(fitted, key):
     if MODELS[key][1] in ("quantize", "prune_quantize"):
         int8 = [t for t in proto.graph.initializer if t.data_type == 3]  # TensorProto.INT8
         assert {t.name.split("_int8")[0] for t in int8} == {
-            n for n in model._int8 if model.n_timesteps_ > 1 or not n.startswith("U")
+            n for n in model.network_.quantization[0] if model.n_timesteps_ > 1 or not n.startswith("U")
         }
 
 
@@ -484,7 +485,7 @@ def test_sequence_scaler_is_stored_per_channel(seq_fitted, tmp_path):
     assert f"static const float pc_mean[{SEQ_D}]" in source and f"static const float pc_scale[{SEQ_D}]" in source
     assert "(xt[j] - pc_mean[j]) / pc_scale[j]" in source
     assert f"scaler {8 * SEQ_D} bytes (per channel: {SEQ_D} values" in header
-    np.testing.assert_array_equal(_network(model, "test").mean, model[0].mean_)
+    np.testing.assert_array_equal(describe_network(model, "test").mean, model[0].mean_)
     pytest.importorskip("onnx")
     proto = to_onnx(model)
     shapes = {t.name.rsplit("_", 1)[0]: tuple(t.dims) for t in proto.graph.initializer}
@@ -513,7 +514,7 @@ def _chains(rows, y):
 def test_chained_sequence_and_standard_scalers_fold(seq_data, tmp_path):
     _, y, rows, _ = seq_data
     for model, layout, nbytes in _chains(rows, y):
-        net = _network(model, "test")
+        net = describe_network(model, "test")
         assert net.scaler_per_channel == (layout == "per_channel")
         shape = (-1, SEQ_T, SEQ_D) if net.scaler_per_channel else rows.shape
         mean = 0.0 if net.mean is None else net.mean
@@ -678,54 +679,6 @@ def fold_fitted(fold_data):
     return get
 
 
-def _guarded_harness_source(name):
-    """C ``main`` giving each row its own heap block: exactly N_FEATURES floats, or followed by canaries.
-
-    ``harness ROWS CANARIES`` prints what the usual harness prints. With
-    CANARIES = 0 a read past the row is a heap-buffer-overflow that
-    AddressSanitizer reports; else CANARIES huge values (1e30, not NaN: a
-    folded step reads NaN as 0) follow the row and would change the output.
-    """
-    P = name.upper()
-    return f"""#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "{name}.h"
-
-int main(int argc, char **argv)
-{{
-    float row[{P}_N_FEATURES], proba[{P}_N_CLASSES];
-    size_t canaries, i;
-    int k;
-    FILE *f;
-    if (argc != 3 || (f = fopen(argv[1], "rb")) == NULL) {{
-        return 2;
-    }}
-    canaries = (size_t)atol(argv[2]);
-    while (fread(row, sizeof(float), {P}_N_FEATURES, f) == {P}_N_FEATURES) {{
-        float *x = (float *)malloc(({P}_N_FEATURES + canaries) * sizeof(float));
-        if (x == NULL) {{
-            return 3;
-        }}
-        memcpy(x, row, sizeof row);
-        for (i = 0; i < canaries; ++i) {{
-            x[{P}_N_FEATURES + i] = 1e30f;
-        }}
-        printf("%d", {name}_predict(x));
-        {name}_predict_proba(x, proba);
-        for (k = 0; k < {P}_N_CLASSES; ++k) {{
-            printf(" %.9g", (double)proba[k]);
-        }}
-        printf("\\n");
-        free(x);
-    }}
-    fclose(f);
-    return 0;
-}}
-"""
-
-
 @pytest.fixture(scope="module")
 def asan_flags(tmp_path_factory):
     """``["-fsanitize=address", ...]`` when the C compiler builds and runs AddressSanitizer programs here, else []."""
@@ -750,7 +703,7 @@ _ASAN_ENV = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0"}
 def _build_guarded(report, directory, name, asan_flags, source=None):
     main = os.path.join(directory, "guarded.c")
     with open(main, "w") as f:
-        f.write(_guarded_harness_source(name))
+        f.write(guarded_harness_source(name))
     exe = os.path.join(directory, name + "_guarded")
     cmd = [CC, *CFLAGS, *asan_flags, "-o", exe, main, source or report["source"], "-I", directory, "-lm"]
     subprocess.run(cmd, check=True, capture_output=True, text=True)

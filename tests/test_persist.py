@@ -11,13 +11,15 @@ import joblib
 import numpy as np
 import pytest
 import safetensors.numpy
+from conftest import quiet_fit
+from conftest import tiny as _tiny
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skfastgrnn
-from skfastgrnn import FastGRNNClassifier, ModelFileError, ModelRegistry, SequenceScaler, _persist
+from skfastgrnn import FastGRNNClassifier, ModelFileError, ModelRegistry, SequenceScaler, _files, _persist
 
 FITTED = (
     "classes_",
@@ -27,22 +29,17 @@ FITTED = (
     "fold_",
     "n_iter_",
     "best_epoch_",
-    "_fitted_architecture",
 )
 
 
 @pytest.fixture(scope="module")
-def data():
-    X, y = make_classification(n_samples=240, n_features=6, n_informative=4, n_classes=3, random_state=0)
-    return X, y
+def data(blobs):
+    """conftest's 3-class ``blobs``."""
+    return blobs
 
 
 def _fit(X, y, **kw):
-    params = dict(hidden_dim=6, epochs=3, random_state=0)
-    params.update(kw)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return FastGRNNClassifier(**params).fit(X, y)
+    return quiet_fit(_tiny(**{"hidden_dim": 6, **kw}), X, y)
 
 
 def _assert_same_model(a, b, X):
@@ -51,7 +48,16 @@ def _assert_same_model(a, b, X):
     for name in FITTED:
         va, vb = getattr(a, name), getattr(b, name)
         assert np.array_equal(va, vb) if isinstance(va, np.ndarray) else va == vb, name
-    np.testing.assert_array_equal(a._theta, b._theta)
+    na, nb = a.network_, b.network_
+    assert na.architecture == nb.architecture
+    assert (na.gate, na.update, na.n_timesteps, na.n_step_features, na.fold) == (
+        nb.gate,
+        nb.update,
+        nb.n_timesteps,
+        nb.n_step_features,
+        nb.fold,
+    )
+    np.testing.assert_array_equal(na.parameters, nb.parameters)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
 
@@ -169,13 +175,7 @@ def _sequences(n=80, seed=0):
 
 
 def _seq_fit(steps, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return Pipeline(steps).fit(X, y)
-
-
-def _tiny(**kw):
-    return FastGRNNClassifier(hidden_dim=4, epochs=3, random_state=0, **kw)
+    return quiet_fit(Pipeline(steps), X, y)
 
 
 #: input form -> (pipeline steps, training X from (list, padded 3-D), other forms to predict on)
@@ -336,7 +336,7 @@ def test_version_1_files_still_load(data, tmp_path):
         path.write_bytes(_as_version_1(_persist.dumps(model)))
         loaded = skfastgrnn.load(path)
         net = loaded[-1] if isinstance(loaded, Pipeline) else loaded
-        assert net.fold == 1 and net.fold_ == 1 and net._fitted_architecture["fold"] == 1  # read one step at a time
+        assert net.fold == 1 and net.fold_ == 1 and net.network_.architecture["fold"] == 1  # read one step at a time
         np.testing.assert_array_equal(loaded.predict_proba(Xp), model.predict_proba(Xp))
         net.set_params(warm_start=True, epochs=1)
         with warnings.catch_warnings():
@@ -368,7 +368,7 @@ def test_folded_models_round_trip(tmp_path, fold):
     skfastgrnn.save(pipe, tmp_path / "f.safetensors")
     loaded = skfastgrnn.load(tmp_path / "f.safetensors")
     assert loaded[-1].fold_ == pipe[-1].fold_ and loaded[-1].fold == fold
-    assert loaded[-1]._layout.n_step_features == 2 * pipe[-1].fold_
+    assert loaded[-1].network_.layout.n_step_features == 2 * pipe[-1].fold_
     for Xp in (seqs, X3, seqs[:3]):
         np.testing.assert_array_equal(loaded.predict_proba(Xp), pipe.predict_proba(Xp))
     _assert_same_encoding(loaded, pipe)
@@ -794,7 +794,7 @@ def test_failure_mid_write_leaves_old_file_untouched(data, tmp_path, monkeypatch
         fileobj.write(payload[: len(payload) // 2])
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(_persist, "_write_all", write_half_then_fail)
+    monkeypatch.setattr(_files, "_write_all", write_half_then_fail)
     with pytest.raises(OSError, match="model.safetensors.*No space left") as info:
         new.save(path)
     assert info.value.errno == errno.ENOSPC
@@ -804,7 +804,7 @@ def test_failure_mid_write_leaves_old_file_untouched(data, tmp_path, monkeypatch
 
     # a crash between fsync and rename
     monkeypatch.undo()
-    monkeypatch.setattr(_persist.os, "replace", lambda *a: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")))
+    monkeypatch.setattr(_files.os, "replace", lambda *a: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")))
     with pytest.raises(OSError, match="I/O error"):
         new.save(path)
     assert path.read_bytes() == before
@@ -889,7 +889,7 @@ def test_continual_learning_after_load(data, tmp_path):
         model.fit(X, y)
         model.partial_fit(X, y)
     assert model.n_iter_ == clf.n_iter_ + 3
-    assert np.all(model._theta[clf._support == 0] == 0)  # the pruned weights stay zero
+    assert np.all(model.network_.parameters[clf.network_.support == 0] == 0)  # the pruned weights stay zero
     model.save(tmp_path / "current_v2.safetensors")
     _assert_same_model(model, FastGRNNClassifier.load(tmp_path / "current_v2.safetensors"), X)
 
@@ -902,15 +902,18 @@ def test_float32_models_keep_their_dtype(data, tmp_path, compression):
         warnings.simplefilter("ignore")
         pipe = make_pipeline(StandardScaler(), FastGRNNClassifier(hidden_dim=6, epochs=3, random_state=0)).fit(X32, y)
     clf = pipe[-1]
-    assert clf._theta.dtype == np.float32
+    assert clf.network_.parameters.dtype == np.float32
     if compression != "float":
         clf.prune(0.3).quantize()
-        assert clf._theta.dtype == np.float32 and clf.size_report()["quantized"]
+        assert clf.network_.parameters.dtype == np.float32 and clf.size_report()["quantized"]
     skfastgrnn.save(pipe, tmp_path / "p.safetensors")
     loaded = skfastgrnn.load(tmp_path / "p.safetensors")
-    assert loaded[-1]._theta.dtype == np.float32 and loaded[-1]._optimizer["m"].dtype == np.float32
+    assert loaded[-1].network_.parameters.dtype == np.float32
     _assert_same_model(clf, loaded[-1], pipe[0].transform(X32))
     np.testing.assert_array_equal(loaded.predict_proba(X32), pipe.predict_proba(X32))
+    # training after loading continues in float32, with a fresh float32 Adam state
+    loaded[-1].partial_fit(loaded[0].transform(X32), y)
+    assert loaded[-1].network_.parameters.dtype == np.float32 and loaded[-1]._optimizer["m"].dtype == np.float32
 
 
 def test_a_pickle_from_before_fold_unpickles_as_fold_one():
@@ -925,7 +928,10 @@ def test_a_pickle_from_before_fold_unpickles_as_fold_one():
     state = model.__getstate__()
     for name in ("fold", "fold_"):
         state.pop(name)
-    state["_fitted_architecture"] = {k: v for k, v in state["_fitted_architecture"].items() if k != "fold"}
+    # the state as versions before the network object pickled it
+    network = state.pop("network_")
+    state["_layout"], state["_theta"] = network["layout"], network["parameters"]
+    state["_fitted_architecture"] = {k: v for k, v in network["architecture"].items() if k != "fold"}
     old = FastGRNNClassifier.__new__(FastGRNNClassifier)
     old.__setstate__(pickle.loads(pickle.dumps(state)))
     assert old.get_params()["fold"] == 1 and old.fold_ == 1

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import quiet_fit, tiny
 from sklearn.datasets import make_classification
 
 import skfastgrnn._train as _train
@@ -18,9 +19,7 @@ def data():
 
 
 def _fit(X, y, **params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ConvergenceWarning of a 3-epoch fit
-        return FastGRNNClassifier(hidden_dim=8, n_timesteps=3, epochs=3, random_state=0, **params).fit(X, y)
+    return quiet_fit(tiny(hidden_dim=8, n_timesteps=3, **params), X, y)
 
 
 class _ForwardSpy:
@@ -60,7 +59,7 @@ def test_predict_in_chunks_equals_predict_at_once(data, monkeypatch, params):
 
     # 7 rows a chunk (the guide cell has 3 blocks): 300 rows are not a multiple of it
     rows_per_chunk = 7
-    T, H, blocks = model.n_timesteps_, model.hidden_dim, model._layout.cell.n_blocks
+    T, H, blocks = model.n_timesteps_, model.hidden_dim, model.network_.layout.cell.n_blocks
     monkeypatch.setattr(_train, "_CHUNK_ELEMENTS", rows_per_chunk * T * H * blocks)
     spy.batches.clear()
     chunked = _outputs(model, X)
@@ -76,12 +75,11 @@ def test_chunked_logits_of_selected_rows(data, monkeypatch):
     # the ``rows`` path (used for the validation set) gathers each chunk on its own
     X, y = data
     model = _fit(X, y)
-    args = (model._layout, model._theta)
-    rest = (model.n_timesteps_, "sigmoid", "tanh")
+    net, T = model.network_, model.n_timesteps_
     rows = np.random.RandomState(0).permutation(len(X))[:101]
-    full = _train.predict_logits(*args, X, *rest)
+    full = _train.predict_logits(net, X, T)
     monkeypatch.setattr(_train, "_CHUNK_ELEMENTS", 5 * model.n_timesteps_ * model.hidden_dim)
-    np.testing.assert_allclose(_train.predict_logits(*args, X, *rest, rows=rows), full[rows], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(_train.predict_logits(net, X, T, rows=rows), full[rows], rtol=1e-12, atol=1e-14)
 
 
 def test_predict_3d_input_in_chunks(data, monkeypatch):

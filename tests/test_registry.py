@@ -3,26 +3,22 @@
 import json
 import multiprocessing
 import sys
-import warnings
 
 import numpy as np
 import pytest
+from conftest import quiet_fit, tiny
 from sklearn.datasets import make_classification
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skfastgrnn import FastGRNNClassifier, ModelFileError, ModelRegistry
+from skfastgrnn import ModelFileError, ModelRegistry
 
 
 @pytest.fixture(scope="module")
 def fitted():
     X, y = make_classification(n_samples=200, n_features=5, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf = FastGRNNClassifier(hidden_dim=4, epochs=3, random_state=0).fit(X, y)
-        pipe = make_pipeline(StandardScaler(), FastGRNNClassifier(hidden_dim=4, epochs=3, random_state=1)).fit(
-            X * 10 + 3, y
-        )
+    clf = quiet_fit(tiny(), X, y)
+    pipe = quiet_fit(make_pipeline(StandardScaler(), tiny(random_state=1)), X * 10 + 3, y)
     return X, clf, pipe
 
 

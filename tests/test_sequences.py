@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import quiet_fit as _quiet_fit
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
@@ -16,13 +17,6 @@ from skfastgrnn._sequences import (
     pad_sequences,
     sequence_lengths,
 )
-
-
-def _quiet_fit(model, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ConvergenceWarning of short test fits
-        return model.fit(X, y)
-
 
 # ------------------------------------------------------------------ helpers
 
@@ -116,7 +110,7 @@ def test_padding_never_changes_training(variable_length):
     longer = np.concatenate([X, np.full((X.shape[0], 5, X.shape[2]), np.nan)], axis=1)
     a = _quiet_fit(FastGRNNClassifier(6, epochs=3, random_state=0), X, y)
     b = _quiet_fit(FastGRNNClassifier(6, epochs=3, random_state=0), longer, y)
-    np.testing.assert_allclose(a._theta, b._theta, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a.network_.parameters, b.network_.parameters, rtol=1e-10, atol=1e-12)
 
 
 def test_variable_length_learns_through_pipeline_and_cross_validation(variable_length):
@@ -145,7 +139,7 @@ def test_partial_fit_on_variable_length(variable_length):
 def test_float32_padded_input_trains_in_float32(variable_length):
     seqs, y = variable_length
     model = _quiet_fit(FastGRNNClassifier(4, epochs=2, random_state=0), [s.astype(np.float32) for s in seqs], y)
-    assert model._theta.dtype == np.float32
+    assert model.network_.parameters.dtype == np.float32
     assert np.isfinite(model.predict_proba(seqs)).all()
 
 
@@ -208,7 +202,7 @@ def test_folded_model_equals_an_unfolded_model_on_folded_rows():
     X, y = rng.standard_normal((60, 12)), np.arange(60) % 2
     folded = _quiet_fit(FastGRNNClassifier(4, n_timesteps=12, fold=3, epochs=2, random_state=0), X, y)
     plain = _quiet_fit(FastGRNNClassifier(4, n_timesteps=4, fold=1, epochs=2, random_state=0), X, y)
-    np.testing.assert_allclose(folded._theta, plain._theta)
+    np.testing.assert_allclose(folded.network_.parameters, plain.network_.parameters)
     np.testing.assert_allclose(folded.predict_proba(X), plain.predict_proba(X))
 
 

@@ -65,7 +65,7 @@ def test_sparse_training_only_stops_early_in_the_last_phase(data):
 def test_dense_training_keeps_every_weight(data):
     X, y = data
     model = FastGRNNClassifier(epochs=2, random_state=0).fit(X, y)
-    assert not hasattr(model, "_support")
+    assert model.network_.support is None
     assert np.count_nonzero(model.weights_["U"]) == model.weights_["U"].size
 
 

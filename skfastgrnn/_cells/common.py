@@ -1,0 +1,263 @@
+"""What every cell shares: the nonlinearities (maths, C and ONNX), the cell interface, the final-state gradient.
+
+Each nonlinearity's derivative is written in terms of the OUTPUT ``y = f(x)``,
+so the forward pass only keeps activations. Next to the numpy functions are
+the same functions as the exported C code writes them (:data:`C_NONLINEARITIES`)
+and as ONNX operators (:func:`onnx_nonlinearity`): adding a nonlinearity
+touches this file only.
+"""
+
+import math
+
+import numpy as np
+
+# ---------------------------------------------------------------------------
+# Nonlinearities.
+
+
+def _sigmoid(x, out):
+    # 0.5 + 0.5 tanh(x / 2): exact, and numpy's vectorized tanh makes this
+    # about twice as fast as scipy's expit
+    out = np.multiply(x, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def _d_sigmoid(y):
+    return y * (1.0 - y)
+
+
+def _tanh(x, out):
+    return np.tanh(x, out=out)
+
+
+def _d_tanh(y):
+    return 1.0 - y * y
+
+
+def _relu(x, out):
+    return np.maximum(x, 0.0, out=out)
+
+
+def _d_relu(y):
+    return (y > 0.0).astype(y.dtype)
+
+
+def _quant_sigm(x, out):
+    # clip((x + 1) / 2, 0, 1): piecewise linear, integer friendly
+    out = np.multiply(x, 0.5, out=out)
+    out += 0.5
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _d_quant_sigm(y):
+    return 0.5 * ((y > 0.0) & (y < 1.0))
+
+
+def _quant_sigm4(x, out):
+    out = np.multiply(x, 0.25, out=out)
+    out += 0.5
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _d_quant_sigm4(y):
+    return 0.25 * ((y > 0.0) & (y < 1.0))
+
+
+def _quant_tanh(x, out):
+    return np.clip(x, -1.0, 1.0, out=out)
+
+
+def _d_quant_tanh(y):
+    return (np.abs(y) < 1.0).astype(y.dtype)
+
+
+#: name -> (function(x, out) -> y, derivative(y) -> f'(x))
+NONLINEARITIES = {
+    "sigmoid": (_sigmoid, _d_sigmoid),
+    "tanh": (_tanh, _d_tanh),
+    "relu": (_relu, _d_relu),
+    "quantSigm": (_quant_sigm, _d_quant_sigm),
+    "quantSigm4": (_quant_sigm4, _d_quant_sigm4),
+    "quantTanh": (_quant_tanh, _d_quant_tanh),
+}
+
+#: name -> body of ``static float <name>(float v)`` in the exported C code
+C_NONLINEARITIES = {
+    # sigmoid as 0.5 + 0.5 tanh(x / 2), like the Python model: no overflow of expf
+    "sigmoid": "return 0.5f + 0.5f * tanhf(0.5f * v);",
+    "tanh": "return tanhf(v);",
+    "relu": "return v > 0.0f ? v : 0.0f;",
+    "quantSigm": "v = v * 0.5f + 0.5f;\n    return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);",
+    "quantSigm4": "v = v * 0.25f + 0.5f;\n    return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);",
+    "quantTanh": "return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);",
+}
+
+
+def onnx_nonlinearity(g, kind, x):
+    """ONNX nodes computing the nonlinearity ``kind`` of the tensor named ``x``; returns the output's name.
+
+    ``g`` is the ONNX writer's graph builder (``g.op(op_type, *inputs)``,
+    ``g.const(base, array)``).
+    """
+    if kind == "sigmoid":
+        return g.op("Sigmoid", x)
+    if kind == "tanh":
+        return g.op("Tanh", x)
+    if kind == "relu":
+        return g.op("Relu", x)
+    lo, hi = (-1.0, 1.0) if kind == "quantTanh" else (0.0, 1.0)
+    if kind in ("quantSigm", "quantSigm4"):
+        x = g.op("Mul", x, g.const("slope", np.float32(0.5 if kind == "quantSigm" else 0.25)))
+        x = g.op("Add", x, g.const("half", np.float32(0.5)))
+    return g.op("Clip", x, g.const("lo", np.float32(lo)), g.const("hi", np.float32(hi)))
+
+
+def _logistic(v):
+    # a Python float, so that float32 arrays stay float32 when scaled by it
+    # (math.exp: a numpy call on a scalar costs ~1 us on every batch)
+    v = float(v)
+    if v < -700.0:  # math.exp would overflow; the limit is 0 anyway
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-v))
+
+
+# ---------------------------------------------------------------------------
+# The cell interface.
+
+
+class Cell:
+    """What a recurrent cell provides: its maths, and its C and ONNX code.
+
+    A cell is a class of static methods, registered by name in
+    :data:`~skfastgrnn._cells.CELLS`; everything about one cell lives in its
+    module. The exporters (``skfastgrnn._export_c``, ``skfastgrnn._export_onnx``)
+    write the input projection ``a = x_t W`` (all of W's ``n_blocks * H``
+    columns), the recurrent matrix product, the padding mask and the output
+    layer, and ask the cell for the rest.
+
+    Maths: ``n_blocks`` (H-wide column blocks of W), ``param_shapes(H)``,
+    ``init_params(views, rng)``, ``forward(P, U, views, gate, update)`` and
+    ``backward(final, U, cache)``; forward works on the input projection P
+    ``(T, B, n_blocks * H)`` of every timestep and the full recurrent matrix
+    U ``(H, H)``, returns ``(Hs, cache)`` with ``Hs`` of shape ``(T + 1, B,
+    H)`` holding ``h_0 .. h_T``; backward takes a :class:`FinalStateGradient`
+    and returns ``(dP, dU, {name: grad})``.
+
+    Export (``net`` is the exporters' description of the network: ``net.hidden_dim``,
+    ``net.n_steps`` (steps of the recurrence), ``net.gate``, ``net.update``,
+    ``net.scalars``, ``net.matrices``, ``net.vectors``, ``net.omitted``):
+
+    - ``uses_gate``: whether the gate nonlinearity is computed (the C code
+      defines only the functions it calls);
+    - ``export_scalars(views)``: the cell's constants as the model computes
+      with them (after their sigmoid), ``{name: float}``;
+    - ``export_one_step(net, why)``: with one step, ``h_0 = 0`` is the only
+      state the cell sees; the exporter has dropped U, the cell drops what
+      else only multiplies ``h_0`` (and says so in ``net.omitted``);
+    - ``c_constants(scalars)``: the ``static const float`` the C step reads;
+    - ``c_buffers(net)``: stack buffers (floats) beyond ``h``, ``a``, ``hu``;
+    - ``c_step(net, w)``: the C statements of one step after ``a = x_t W``,
+      inside the loop over ``t``; ``w.p`` is the symbol prefix and
+      ``w.recurrent(source)`` the statements computing ``hu = source U``
+      from the second step on;
+    - ``onnx_steps(net, x, o)``: the ONNX nodes of the recurrence over the
+      time-major projection ``x`` ``[T, N, n_blocks * H]``; returns the name
+      of the final state. ``o.g`` is the graph builder, ``o.vec(name)``,
+      ``o.scalar(value)`` constants, ``o.step(all_steps, t)`` step ``t`` of a
+      time-major tensor, ``o.recurrent(h)`` the product ``h U`` and
+      ``o.masked(h_prev, h_new, t)`` the state after step ``t`` (h_prev once
+      the sequence has ended; None for ``h_0 = 0``).
+    """
+
+    n_blocks = 1
+    uses_gate = True
+
+    @staticmethod
+    def export_one_step(net, why):
+        """Nothing beyond U only multiplies ``h_0`` (the default)."""
+
+    @staticmethod
+    def c_constants(scalars):
+        return dict(scalars)
+
+    @staticmethod
+    def c_buffers(net):
+        return {}
+
+
+# ---------------------------------------------------------------------------
+# Where the loss gradient enters the recurrence, and helpers of backward.
+
+
+class FinalStateGradient:
+    """Where the loss gradient enters the recurrence, for sequences of any length.
+
+    A sequence of length ``L`` ends in ``h_L``; NaN padding after its end
+    leaves the state unchanged (a masked update), so its output is ``h_L`` and
+    the steps after ``L`` get no gradient. Running every row of a batch for
+    ``T`` steps and reading row ``i``'s output at ``h_{L_i}`` is exactly that.
+    Backward starts from the rows that end at ``T`` and adds the others' final
+    gradient when the backward sweep reaches their last step.
+
+    Parameters
+    ----------
+    dh : ndarray of shape (B, H)
+        d(loss) / d(final state) of each row.
+    lengths : ndarray of int of shape (B,) or None
+        Steps of each row (None: all ``T``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = FinalStateGradient(np.ones((2, 1)), np.array([1, 2]))
+    >>> g.start(2).ravel().tolist()
+    [0.0, 1.0]
+    """
+
+    def __init__(self, dh, lengths=None):
+        self.dh = dh
+        self.lengths = lengths
+
+    def start(self, T):
+        """Gradient with respect to ``h_T``: a fresh array the caller may overwrite."""
+        if self.lengths is None:
+            return self.dh
+        dh = np.zeros_like(self.dh)
+        rows = self.lengths == T
+        dh[rows] = self.dh[rows]
+        return dh
+
+    def add(self, t, dh):
+        """Add the final gradient of the rows of length ``t`` to ``dh`` (d loss / d h_t), in place."""
+        if self.lengths is not None:
+            rows = self.lengths == t
+            if rows.any():
+                dh[rows] += self.dh[rows]
+
+
+def final_states(Hs, lengths):
+    """Each row's state after its last observed step: ``h_T``, or ``h_{L_i}`` for lengths ``L``."""
+    if lengths is None:
+        return Hs[-1]
+    return Hs[lengths, np.arange(Hs.shape[1])]
+
+
+def _sum_rows(A):
+    """Sum over every axis but the last, as one matrix-vector product.
+
+    numpy's ``sum(axis=0)`` over a tall, narrow array is an order of magnitude
+    slower than BLAS here, and these sums sit on the training hot path.
+    """
+    A = A.reshape(-1, A.shape[-1])
+    return np.ones(A.shape[0], dtype=A.dtype) @ A
+
+
+def _hprev_product(Hs, dA):
+    """sum_t h_{t-1}^T dA_t in one product (h_0 = 0 contributes nothing)."""
+    T, B, H = dA.shape
+    if T == 1:
+        return np.zeros((H, H), dtype=dA.dtype)
+    return Hs[1:T].reshape((T - 1) * B, H).T @ dA[1:].reshape((T - 1) * B, H)

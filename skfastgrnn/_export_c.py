@@ -1,0 +1,629 @@
+"""Export a fitted model to C99 source for microcontrollers (:func:`export_c`).
+
+``<name>.h`` declares the API and ``<name>.c`` holds the weights as ``static
+const`` arrays and the forward pass; no dynamic memory, no global mutable
+state (the functions are reentrant), only ``<math.h>`` (``tanhf``, ``expf``,
+the ``isnan`` macro) and ``<stdint.h>``. Each weight matrix is stored
+transposed, one row per output, so every output is a dot product over
+contiguous memory, either dense or CSR-like (row pointers, column indices,
+non-zero values), and in float32 or int8 with one float scale (``y_j = scale *
+sum_i q_ji x_i``: the int8 values are converted on the fly and the scale
+applied once per output). The scaler is applied in C as ``(x - mean) / scale``
+rather than folded into W (a StandardScaler's statistics differ per timestep,
+so folding would need T copies of W, and would break the int8 weights'
+exactness): with ``D`` values each when they are the same at every step (a
+SequenceScaler), else one per input column (``T * D``).
+
+This module writes what every cell shares (the matrices, the reading of a
+row, the input projection, the output layer and softmax, the header); each
+cell's step is written by its class (``c_step`` and its helpers, in
+``skfastgrnn/_cells/<cell>.py``) and each nonlinearity's C function comes
+from :data:`skfastgrnn._cells.C_NONLINEARITIES`. What the network is comes
+from :func:`skfastgrnn._export_common._network`.
+"""
+
+import errno
+import os
+import re
+
+import numpy as np
+
+from ._cells import C_NONLINEARITIES
+from ._export_common import describe_network
+from ._files import atomic_write
+from ._version import __version__
+
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def _check_c_name(name):
+    # the name only ever appears with a suffix (name_predict, NAME_N_CLASSES, name.h),
+    # so C keywords are fine; a leading underscore would make reserved identifiers
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise ValueError(
+            f"name={name!r} is not a usable C identifier: it must start with a letter and hold only letters, "
+            "digits and underscores (it prefixes every exported symbol and names the files)."
+        )
+
+
+def _c_float(v):
+    """A float literal that parses back to exactly ``float32(v)``."""
+    f = np.float32(v)
+    if not np.isfinite(f):
+        raise ValueError(f"cannot write the non-finite value {v!r} into C source.")
+    text = str(f)  # numpy prints the shortest text that round-trips in float32
+    if not any(c in text for c in ".e"):
+        text += ".0"
+    return text + "f"
+
+
+def _c_array(ctype, name, values, fmt):
+    values = list(values)
+    if not values:  # C99 has no empty arrays; a pad element, counted in the sizes
+        values = [0]
+    items = [fmt(v) for v in values]
+    per_line = 8 if ctype == "float" else 16
+    lines = [f"static const {ctype} {name}[{len(items)}] = {{"]
+    for start in range(0, len(items), per_line):
+        lines.append("    " + ", ".join(items[start : start + per_line]) + ",")
+    lines.append("};")
+    return lines
+
+
+def _uint_type(max_value):
+    for ctype, limit, size in (("uint8_t", 0xFF, 1), ("uint16_t", 0xFFFF, 2), ("uint32_t", 0xFFFFFFFF, 4)):
+        if max_value <= limit:
+            return ctype, size
+    raise ValueError("matrix too large for 32-bit indices")
+
+
+def _matrix_sizes(m):
+    """``(dense_bytes, csr_bytes)`` of one matrix as :func:`_c_matrix` writes it."""
+    n_in, n_out = m.values.shape
+    value_bytes = 1 if m.int8 is not None else 4
+    extra = 4 if m.int8 is not None else 0  # the float scale
+    nnz = m.nnz
+    ptr_bytes = _uint_type(nnz)[1]
+    idx_bytes = _uint_type(max(n_in - 1, 0))[1]
+    dense = n_in * n_out * value_bytes + extra
+    csr = (n_out + 1) * ptr_bytes + max(nnz, 1) * (idx_bytes + value_bytes) + extra
+    return dense, csr
+
+
+def _c_matrix(p, m, fmt):
+    """Declarations and ``static void <p>_mv_<name>(const float *x, float *y)`` computing ``y = x M``."""
+    n_in, n_out = m.values.shape
+    stored = m.values.T if m.int8 is None else m.int8.T  # one row per output
+    ctype, value_fmt = ("float", _c_float) if m.int8 is None else ("int8_t", str)
+    base = f"{p}_{m.name}"
+    kind = f"{fmt} {'int8 times ' + base + '_scale' if m.int8 is not None else 'float32'}"
+    lines = [f"/* {m.name} ({n_in} x {n_out}, y = x {m.name}): stored transposed, one row per output; {kind} */"]
+    if m.int8 is not None:
+        lines.append(f"static const float {base}_scale = {_c_float(m.scale)};")
+    # int8 products are summed unscaled and the scale applied once per output
+    term = "(float)v[i] * x[i]" if m.int8 is not None else "v[i] * x[i]"
+    result = f"acc * {base}_scale" if m.int8 is not None else "acc"
+    if fmt == "dense":
+        decl = _c_array(ctype, base, stored.ravel(), value_fmt)
+        body = [
+            "    int i, j;",
+            f"    for (j = 0; j < {n_out}; ++j) {{",
+            f"        const {ctype} *v = {base} + j * {n_in};",
+            "        float acc = 0.0f;",
+            f"        for (i = 0; i < {n_in}; ++i) {{",
+            f"            acc += {term};",
+            "        }",
+            f"        y[j] = {result};",
+            "    }",
+        ]
+    else:
+        rows, cols = np.nonzero(stored)
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_out))])
+        ptr_type, _ = _uint_type(int(ptr[-1]))
+        idx_type, _ = _uint_type(max(n_in - 1, 0))
+        decl = _c_array(ptr_type, base + "_ptr", ptr, str)
+        decl += _c_array(idx_type, base + "_idx", cols, str)
+        decl += _c_array(ctype, base + "_val", stored[rows, cols], value_fmt)
+        term = term.replace("v[i]", f"{base}_val[k]").replace("x[i]", f"x[{base}_idx[k]]")
+        body = [
+            "    int j, k;",
+            f"    for (j = 0; j < {n_out}; ++j) {{",
+            "        float acc = 0.0f;",
+            f"        for (k = (int){base}_ptr[j]; k < (int){base}_ptr[j + 1]; ++k) {{",
+            f"            acc += {term};",
+            "        }",
+            f"        y[j] = {result};",
+            "    }",
+        ]
+    lines += decl
+    lines += ["", f"static void {p}_mv_{m.name}(const float *x, float *y)", "{", *body, "}"]
+    return lines
+
+
+def _c_string(text):
+    out = []
+    for byte in str(text).encode("utf-8"):
+        ch = chr(byte)
+        if ch in '"\\?':  # '?' too: "??=" would be a trigraph in C99
+            out.append("\\" + ch)
+        elif 32 <= byte < 127:
+            out.append(ch)
+        else:
+            out.append(f"\\{byte:03o}")
+    return '"' + "".join(out) + '"'
+
+
+class _CWriter:
+    """Renders ``<name>.h`` and ``<name>.c`` and counts their bytes."""
+
+    def __init__(self, net, name, sparse):
+        self.net, self.p, self.P = net, name, name.upper()
+        self.cell = net.cell_class
+        self.formats = {}
+        self.sizes = {}
+        for mname, m in net.matrices.items():
+            dense, csr = _matrix_sizes(m)
+            self.sizes[mname] = (dense, csr)
+            use_csr = sparse is True or (sparse == "auto" and csr < dense)
+            self.formats[mname] = "csr" if use_csr else "dense"
+
+    # ---------------------------------------------------------- pieces
+
+    def _buffers(self):
+        """Stack buffers of the forward pass: name -> number of floats."""
+        net = self.net
+        H, T = net.hidden_dim, net.n_steps
+        n_proj = sum(m.values.shape[1] for n, m in net.matrices.items() if n in ("W", "W2"))
+        buffers = {"h": H, "a": n_proj}
+        if "W1" in net.matrices:
+            buffers["w1"] = net.matrices["W1"].values.shape[1]
+        if net.mean is not None or net.scale is not None or net.fold > 1:
+            # the standardized step; a folded step also zero-fills its values after the sequence's end
+            buffers["xs"] = net.n_inputs
+        if T > 1:
+            buffers["hu"] = H
+            if "U1" in net.matrices:
+                buffers["u1"] = net.matrices["U1"].values.shape[1]
+        buffers.update(self.cell.c_buffers(net))
+        return buffers
+
+    def recurrent(self, source):
+        """C statements computing ``hu = source U`` from the second step on (``h_0 = 0``: hu stays zero)."""
+        p = self.p
+        if "U" in self.net.matrices:
+            calls = [f"{p}_mv_U({source}, hu);"]
+        else:
+            calls = [f"{p}_mv_U1({source}, u1);", f"{p}_mv_U2(u1, hu);"]
+        return ["        if (t > 0) {", *[f"            {s}" for s in calls], "        }"]
+
+    def _forward(self):
+        net, p = self.net, self.p
+        H, T, D = net.hidden_dim, net.n_steps, net.n_step_features
+        buffers = self._buffers()
+        if net.fold == 1:
+            what = "every intermediate lives on the stack"
+        else:
+            what = (
+                f"the network reads {net.fold} timesteps ({net.n_inputs} values) per step, {T} steps; "
+                "every intermediate lives on the stack"
+            )
+        lines = [
+            "/* logits of one row x = [x_1 .. x_T], read up to the first step whose first value is NaN;",
+            f"   {what} */",
+            f"static void {p}_forward(const float *x, float *logits)",
+            "{",
+        ]
+        lines += [f"    float {b}[{n}];" for b, n in buffers.items()]
+        lines += [
+            "    int t, j;" if net.last_inputs == net.n_inputs else "    int t, j, nx;",
+            f"    for (j = 0; j < {H}; ++j) {{",
+            "        h[j] = 0.0f;",
+            *(["        hu[j] = 0.0f;"] if T > 1 else []),
+            "    }",
+            f"    for (t = 0; t < {T}; ++t) {{",
+            f"        const float *xt = x + t * {net.n_inputs};",
+        ]
+        if net.fold > 1:
+            lines += self._read_folded_step()
+        else:
+            lines += [
+                "        if (isnan(xt[0])) {",
+                "            break; /* NaN padding: the sequence has ended, h stays as it is */",
+                "        }",
+            ]
+        if net.fold == 1 and "xs" in buffers:
+            expr = "xt[j]"
+            # D statistics shared by every step, or one per column of the row
+            at = "j" if net.scaler_per_channel else f"t * {D} + j"
+            if net.mean is not None:
+                expr = f"({expr} - {p}_mean[{at}])"
+            if net.scale is not None:
+                expr = f"{expr} / {p}_scale[{at}]"
+            lines += [f"        for (j = 0; j < {D}; ++j) {{", f"            xs[j] = {expr};", "        }"]
+            lines.append("        xt = xs;")
+        if "W1" in net.matrices:
+            lines += [f"        {p}_mv_W1(xt, w1);", f"        {p}_mv_W2(w1, a);"]
+        else:
+            lines.append(f"        {p}_mv_W(xt, a);")
+        lines += self.cell.c_step(net, self)  # the recurrent product, the cell's update of h
+        K = net.n_classes
+        lines += [
+            "    }",
+            f"    {p}_mv_W_out(h, logits);",
+            f"    for (j = 0; j < {K}; ++j) {{",
+            f"        logits[j] += {p}_b_out[j];",
+            "    }",
+            "}",
+        ]
+        return lines
+
+    def _read_folded_step(self):
+        """C statements reading folded step t into ``xs`` (``fold * D`` values), as ``fold_steps`` does.
+
+        Padding is decided on the folded step's first value; inside an observed
+        folded step NaN reads as 0 (after the scaler: 0 in standardized units),
+        and so do the values past the row's end in a partial last step, which
+        are never read.
+        """
+        net, p = self.net, self.p
+        T, D, n_in = net.n_steps, net.n_step_features, net.n_inputs
+        lines = [
+            "        if (isnan(xt[0])) {",
+            "            break; /* NaN padding: the sequence has ended, h stays as it is */",
+            "        }",
+        ]
+        expr = "xt[j]"
+        if net.mean is not None or net.scale is not None:
+            # D statistics shared by every step (channel j % D), or one per column of the row
+            at = (f"j % {D}" if D > 1 else "0") if net.scaler_per_channel else f"t * {n_in} + j"
+            if net.mean is not None:
+                expr = f"({expr} - {p}_mean[{at}])"
+            if net.scale is not None:
+                expr = f"{expr} / {p}_scale[{at}]"
+        last = net.last_inputs
+        if last == n_in:
+            lines += [
+                "        /* NaN inside an observed step: the steps after the sequence's end, read as 0 */",
+                f"        for (j = 0; j < {n_in}; ++j) {{",
+                f"            xs[j] = isnan(xt[j]) ? 0.0f : {expr};",
+                "        }",
+            ]
+        else:
+            # T is not a multiple of the fold: the last folded step holds the row's last
+            # ``last`` values followed by zeros; x ends there and is never read beyond
+            lines += [
+                (
+                    f"        nx = t < {T - 1} ? {n_in} : {last}; /* the values of x in this step */"
+                    if T > 1
+                    else f"        nx = {last}; /* the values of x: fold > T */"
+                ),
+                "        /* NaN inside an observed step (the steps after the sequence's end) and the values past",
+                "           the row's end read as 0 */",
+                f"        for (j = 0; j < {n_in}; ++j) {{",
+                f"            xs[j] = (j >= nx || isnan(xt[j])) ? 0.0f : {expr};",
+                "        }",
+            ]
+        lines.append("        xt = xs;")
+        return lines
+
+    # ---------------------------------------------------------- files
+
+    def render(self, package_version):
+        net, p, P = self.net, self.p, self.P
+        K = net.n_classes
+        data = []
+        for mname, m in net.matrices.items():
+            data += _c_matrix(p, m, self.formats[mname]) + [""]
+        other_bytes = 0  # biases and cell scalars, float32
+        for vname, v in net.vectors.items():
+            data += _c_array("float", f"{p}_{vname}", v, _c_float) + [""]
+            other_bytes += 4 * v.size
+        for sname, value in self.cell.c_constants(net.scalars).items():
+            data.append(f"static const float {p}_{sname} = {_c_float(value)};")
+            other_bytes += 4
+        data.append("")
+        scaler_bytes = 0
+        for sname, v in (("mean", net.mean), ("scale", net.scale)):
+            if v is not None:
+                data += _c_array("float", f"{p}_{sname}", v, _c_float) + [""]
+                scaler_bytes += 4 * v.size
+        labels = [_c_string(c) for c in net.classes]
+
+        used = sorted({net.update} | ({net.gate} if self.cell.uses_gate else set()))
+        funcs = []
+        for f in used:
+            funcs += [f"static float {p}_{f}(float v)", "{", f"    {C_NONLINEARITIES[f]}", "}", ""]
+
+        chosen = {n: s[0] if self.formats[n] == "dense" else s[1] for n, s in self.sizes.items()}
+        report = {
+            "weight_bytes": sum(chosen.values()) + other_bytes,
+            "dense_weight_bytes": sum(s[0] for s in self.sizes.values()) + other_bytes,
+            "csr_weight_bytes": sum(s[1] for s in self.sizes.values()) + other_bytes,
+            "scaler_bytes": scaler_bytes,
+            "scaler_layout": None if not scaler_bytes else ("per_channel" if net.scaler_per_channel else "per_column"),
+            "label_bytes": sum(len(str(c).encode("utf-8")) + 1 for c in net.classes),
+            # the forward pass's buffers plus predict's logits (predict_proba uses proba)
+            "state_bytes": 4 * (sum(self._buffers().values()) + K),
+            "quantized": net.quantized,
+            "fold": net.fold,
+            "matrices": [
+                {
+                    "name": n,
+                    "shape": tuple(m.values.shape),
+                    "dtype": "int8" if m.int8 is not None else "float32",
+                    "nnz": m.nnz,
+                    "format": self.formats[n],
+                    "dense_bytes": self.sizes[n][0],
+                    "csr_bytes": self.sizes[n][1],
+                }
+                for n, m in net.matrices.items()
+            ],
+            "omitted": list(net.omitted),
+        }
+        summary = _summary_lines(net, report)
+
+        if not scaler_bytes:
+            scaler_note = "no scaler: pass rows as the classifier saw them"
+        elif net.scaler_per_channel:
+            scaler_note = "the scaler (D statistics, shared by every step) is applied inside: pass raw rows"
+        else:
+            scaler_note = "the scaler (one mean and scale per column) is applied inside: pass raw rows"
+        fold_lines = []
+        if net.fold > 1:
+            partial = ", the last one partial: its missing values are 0" if net.last_inputs < net.n_inputs else ""
+            fold_lines = [
+                f"/* the network reads {P}_FOLD consecutive timesteps as one step of {P}_FOLD * D values",
+                f" * ({net.n_steps} steps{partial}); it folds the row itself: pass raw rows */",
+                f"#define {P}_FOLD {net.fold}",
+            ]
+        header = [
+            f"/* {p}.h: FastGRNN classifier exported by skfastgrnn {package_version} (export_c). C99, no malloc,",
+            " * reentrant, needs only libm. Generated file: re-export rather than edit.",
+            " *",
+            *[f" * {line}" for line in summary],
+            " */",
+            f"#ifndef {P}_H",
+            f"#define {P}_H",
+            "",
+            "#ifdef __cplusplus",
+            'extern "C" {',
+            "#endif",
+            "",
+            f"#define {P}_N_TIMESTEPS {net.n_timesteps}",
+            f"#define {P}_N_STEP_FEATURES {net.n_step_features}",
+            *fold_lines,
+            f"/* a row is [x_1 .. x_T], T * D floats; {scaler_note}.",
+            " * A shorter sequence: fill the steps after its end with NAN (math.h). Reading stops at the first",
+            *(
+                [
+                    " * step whose first value is NaN and the state stays as it is: the output is the Python model's",
+                    " * for the NaN-padded row. */",
+                ]
+                if net.fold == 1
+                else [
+                    f" * folded step (timesteps 1, 1 + {net.fold}, 1 + {2 * net.fold}, ...) whose first value is NaN"
+                    " and the state stays",
+                    " * as it is; NaN inside an observed folded step reads as 0: the output is the Python model's for",
+                    " * the NaN-padded row. */",
+                ]
+            ),
+            f"#define {P}_N_FEATURES {net.n_features}",
+            f"#define {P}_N_CLASSES {K}",
+            f"#define {P}_HIDDEN_DIM {net.hidden_dim}",
+            "",
+            f"/* the class labels as text, in the order of the indices {p}_predict returns */",
+            f"extern const char *const {p}_class_labels[{P}_N_CLASSES];",
+            "",
+            f"/* index of the most probable class of the row x ({P}_N_FEATURES floats) */",
+            f"int {p}_predict(const float *x);",
+            "",
+            f"/* class probabilities of the row x, written to proba ({P}_N_CLASSES floats) */",
+            f"void {p}_predict_proba(const float *x, float *proba);",
+            "",
+            "#ifdef __cplusplus",
+            "}",
+            "#endif",
+            "",
+            f"#endif /* {P}_H */",
+            "",
+        ]
+        source = [
+            f"/* {p}.c: generated by skfastgrnn {package_version} (export_c); see {p}.h. */",
+            "#include <math.h>",
+            "#include <stdint.h>",
+            "",
+            f'#include "{p}.h"',
+            "",
+            f"const char *const {p}_class_labels[{P}_N_CLASSES] = {{{', '.join(labels)}}};",
+            "",
+            *data,
+            *funcs,
+            *self._forward(),
+            "",
+            f"int {p}_predict(const float *x)",
+            "{",
+            f"    float logits[{K}];",
+            "    int k, best = 0;",
+            f"    {p}_forward(x, logits);",
+            f"    for (k = 1; k < {K}; ++k) {{",
+            "        if (logits[k] > logits[best]) {",
+            "            best = k;",
+            "        }",
+            "    }",
+            "    return best;",
+            "}",
+            "",
+            f"void {p}_predict_proba(const float *x, float *proba)",
+            "{",
+            "    float peak, total = 0.0f;",
+            "    int k;",
+            f"    {p}_forward(x, proba);",
+            "    peak = proba[0];",
+            f"    for (k = 1; k < {K}; ++k) {{",
+            "        peak = proba[k] > peak ? proba[k] : peak;",
+            "    }",
+            f"    for (k = 0; k < {K}; ++k) {{",
+            "        proba[k] = expf(proba[k] - peak);",
+            "        total += proba[k];",
+            "    }",
+            f"    for (k = 0; k < {K}; ++k) {{",
+            "        proba[k] /= total;",
+            "    }",
+            "}",
+            "",
+        ]
+        return "\n".join(header), "\n".join(source), report
+
+
+def _summary_lines(net, report):
+    low_rank = [n for n in ("W1", "U1") if n in net.matrices]
+    layout = {
+        "per_channel": f" (per channel: {net.n_step_features} values each, shared by every step)",
+        "per_column": f" (per column: {net.n_features} values each)",
+        None: "",
+    }[report["scaler_layout"]]
+    folded = ""
+    if net.fold > 1:
+        folded = f" read {net.fold} at a time ({net.n_steps} steps of {net.n_inputs} inputs)"
+    lines = [
+        f"cell {net.cell}, gate {net.gate}, update {net.update}, hidden {net.hidden_dim}, "
+        f"{net.n_timesteps} timesteps x {net.n_step_features} features{folded}, {net.n_classes} classes"
+        + (", low rank " + " ".join(n[0] for n in low_rank) if low_rank else ""),
+        f"weights {report['weight_bytes']} bytes as written (all dense: {report['dense_weight_bytes']}, "
+        f"all CSR: {report['csr_weight_bytes']}); scaler {report['scaler_bytes']} bytes{layout}; "
+        f"stack state {report['state_bytes']} bytes",
+    ]
+    for row in report["matrices"]:
+        shape = "x".join(str(s) for s in row["shape"])
+        lines.append(
+            f"  {row['name']:5s} {shape:>8s} {row['dtype']:7s} nnz {row['nnz']:6d}  {row['format']:5s}  "
+            f"dense {row['dense_bytes']} B, csr {row['csr_bytes']} B"
+        )
+    lines += [f"not exported: {o}" for o in report["omitted"]]
+    return lines
+
+
+def _prepare_directory(directory):
+    directory = os.fspath(directory)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise NotADirectoryError(errno.ENOTDIR, f"{directory}: exists and is not a directory")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"{directory}: cannot create the export directory ({exc.strerror})") from exc
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, f"{directory}: the export directory is not writable")
+    return directory
+
+
+def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
+    """Write the fitted model as self-contained C99 source: ``<name>.h`` and ``<name>.c``.
+
+    The generated code needs no dynamic memory and nothing beyond libm
+    (``tanhf``, ``expf``); every function is reentrant (the state lives on the
+    stack). It offers::
+
+        int  <name>_predict(const float *x);                 /* class index */
+        void <name>_predict_proba(const float *x, float *proba);
+        extern const char *const <name>_class_labels[];      /* classes_ as text */
+
+    where ``x`` is one row laid out ``[x_1 .. x_T]`` (``<NAME>_N_FEATURES``
+    floats, raw values: the scaler steps are applied inside) and ``proba``
+    receives ``<NAME>_N_CLASSES`` floats in ``classes_`` order. A sequence
+    shorter than ``T`` is NaN-padded after its end, as in Python: the C code
+    reads the row step by step and stops at the first step whose first value
+    is NaN, the state staying as it is, so the output is the Python model's
+    for the padded row. A folded model (``fold_ = k > 1``) still takes the
+    raw row: the C code reads ``k`` timesteps per step (``<NAME>_FOLD``),
+    zero-fills them after the sequence's end, and never reads past the
+    row's ``T * D`` floats when ``T`` is not a multiple of ``k``. The computation is in float32: the outputs match the
+    Python model to about 1e-6 (``docs/export.md``).
+
+    Parameters
+    ----------
+    model : FastGRNNClassifier or Pipeline
+        Fitted; a Pipeline may hold StandardScaler and
+        :class:`~skfastgrnn.SequenceScaler` steps (and "passthrough"), in
+        any order, before one FastGRNNClassifier. They are folded into one
+        ``(x - mean) / scale`` applied in C (folding it into W would need one
+        W per timestep where the statistics differ per column): ``D`` means
+        and scales applied at every step when the result is the same at
+        every step (SequenceScaler steps only), else one per input column
+        (``T * D``, as a StandardScaler needs). A quantized
+        model (:meth:`~FastGRNNClassifier.quantize`) is written with int8
+        matrices and one float scale each; a pruned or sparse-trained one
+        keeps its exact zeros.
+    directory : str or os.PathLike
+        Created if missing. Each file is written atomically (a temporary file
+        renamed over the old one).
+    name : str, default="fastgrnn"
+        A C identifier: prefixes every symbol and names the two files.
+    sparse : {"auto", True, False}, default="auto"
+        Storage of each weight matrix: "auto" picks CSR (row pointers, column
+        indices, non-zero values) where it takes fewer bytes than dense, True
+        uses CSR for every matrix, False dense for every matrix.
+
+    Returns
+    -------
+    dict
+        ``header`` and ``source`` (paths); ``weight_bytes`` (the network's
+        constants as written: matrices with their indices and scales, biases,
+        cell scalars), ``dense_weight_bytes`` and ``csr_weight_bytes`` (the
+        same with every matrix dense / CSR), ``scaler_bytes`` (the folded
+        scalers' mean and scale: ``8 * D`` per channel, ``8 * T * D`` per
+        column, 4 bytes per value fewer without a mean or a scale, 0
+        without a scaler), ``scaler_layout`` (``"per_channel"``,
+        ``"per_column"`` or None),
+        ``label_bytes`` (the class-label strings), ``state_bytes`` (the stack
+        buffers of one ``predict`` call; loop counters and call frames are the
+        compiler's), ``quantized``, ``fold`` (the model's ``fold_``: the
+        input matrix has ``fold * D`` rows), per-matrix ``matrices`` rows and
+        ``omitted`` (weights that cannot change the
+        output and are left out, e.g. U with one timestep). The same summary
+        heads ``<name>.h`` as a comment.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        The classifier or a scaler is not fitted.
+    TypeError
+        Not a FastGRNNClassifier or a Pipeline of StandardScaler /
+        SequenceScaler steps ending with one.
+    ValueError
+        ``name`` is not a C identifier, ``sparse`` is not one of its
+        choices, the weights are not finite, or a scaler was fitted on
+        other rows than the classifier.
+    OSError
+        ``directory`` is a file, cannot be created or is not writable (the
+        message names it).
+
+    See Also
+    --------
+    to_onnx : The same model as an ONNX graph, for onnxruntime.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import make_classification
+    >>> from skfastgrnn import FastGRNNClassifier, export_c
+    >>> X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+    >>> clf = FastGRNNClassifier(hidden_dim=8, n_timesteps=2, epochs=3, random_state=0).fit(X, y)
+    >>> report = export_c(clf, tempfile.mkdtemp(), name="tiny")
+    >>> os.path.basename(report["header"]), os.path.basename(report["source"])
+    ('tiny.h', 'tiny.c')
+    >>> report["weight_bytes"], report["state_bytes"]
+    (496, 104)
+    >>> export_c(clf.quantize(), tempfile.mkdtemp())["weight_bytes"]  # int8 matrices, float biases
+    196
+    """
+    if sparse not in ("auto", True, False):
+        raise ValueError(f"sparse must be 'auto', True or False; got {sparse!r}.")
+    _check_c_name(name)
+    net = describe_network(model, "export_c")
+    header, source, report = _CWriter(net, name, sparse).render(__version__)
+    directory = _prepare_directory(directory)
+    paths = {"header": os.path.join(directory, name + ".h"), "source": os.path.join(directory, name + ".c")}
+    # the source first: a reader that sees the new header finds its matching source
+    atomic_write(paths["source"], source.encode("utf-8"))
+    atomic_write(paths["header"], header.encode("utf-8"))
+    return {**paths, **report}

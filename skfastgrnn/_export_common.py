@@ -1,0 +1,283 @@
+"""What the exporters write: the fitted model as one description of the network.
+
+:func:`_network` reads a fitted classifier, or a Pipeline of StandardScaler /
+SequenceScaler steps and a classifier, into a :class:`_Network`: the
+classifier's parameters exactly as it computes with them (the dequantized
+int8 values for a quantized model, with the int8 tensors and their scales
+alongside), the scaler steps folded into one affine map, and the cell's
+scalars after their sigmoid. The C writer (:mod:`skfastgrnn._export_c`) and
+the ONNX writer (:mod:`skfastgrnn._export_onnx`) read only that description,
+and ask the cell (``net.cell_class``, see :class:`skfastgrnn._cells.Cell`) for
+what differs between cells.
+
+Both read one row ``[x_1 .. x_T]`` of ``T * D`` floats and accept sequences
+shorter than ``T``: NaN after a sequence's end is padding, and the first step
+whose first value is NaN ends the sequence. The state then stays as it is (the
+masked update of :class:`~skfastgrnn._cells.FinalStateGradient`), so the
+output is the Python model's for the NaN-padded row.
+
+A model fitted with ``fold_ = k > 1`` reads ``k`` consecutive timesteps as
+one step of ``k * D`` inputs (:func:`~skfastgrnn._sequences.fold_steps`);
+both exporters still take the raw row and fold it themselves, after the
+scaler: the end of a sequence is checked on each folded step's first value,
+NaN inside an observed folded step reads as 0 (in standardized units), and
+the last folded step of a row whose T is not a multiple of ``k`` holds the
+row's last values followed by zeros (C never reads past the row's ``T * D``
+floats; ONNX pads the row with NaN first).
+
+Dead weights are not exported: with one step ``h_0 = 0`` makes the recurrent
+matrix (and the guide cell's reset gate) irrelevant.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from ._cells import CELLS
+from ._classifier import FastGRNNClassifier
+from ._scaler import SequenceScaler
+
+#: float32 rounding of a scaler mean, in standardized units, above which export warns
+_MEAN_ROUNDING_WARN = 1e-4
+
+
+# ---------------------------------------------------------------------------
+# What the model is, independent of the target language.
+
+
+@dataclass
+class _Matrix:
+    """One weight matrix ``(n_in, n_out)`` as the model computes with it (``x M``)."""
+
+    name: str
+    values: np.ndarray  # float64, the computed-with values (dequantized for int8)
+    int8: np.ndarray | None = None
+    scale: float | None = None
+
+    @property
+    def nnz(self):
+        return int(np.count_nonzero(self.values))
+
+
+@dataclass
+class _Network:
+    cell: str
+    n_timesteps: int  # T, raw timesteps of a row
+    n_step_features: int  # D, raw features per timestep (what the scaler sees)
+    hidden_dim: int
+    classes: np.ndarray
+    gate: str
+    update: str
+    matrices: dict  # name -> _Matrix, in layout order (W or W1, W2; U or U1, U2; W_out)
+    vectors: dict  # biases: name -> float64 vector
+    scalars: dict  # cell constants after the sigmoid: name -> float
+    # the folded scaler steps, x -> (x - mean) / scale: D values applied at every
+    # step when ``scaler_per_channel``, else one per input column (T * D)
+    mean: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    scaler_per_channel: bool = False
+    omitted: list = field(default_factory=list)
+    # the network reads ``fold`` raw timesteps as one step of ``fold * D`` inputs
+    fold: int = 1
+
+    @property
+    def n_features(self):
+        """Width of a raw row, ``T * D``: what the exported code reads."""
+        return self.n_timesteps * self.n_step_features
+
+    @property
+    def n_steps(self):
+        """Steps of the recurrence, ``ceil(T / fold)``."""
+        return -(-self.n_timesteps // self.fold)
+
+    @property
+    def n_inputs(self):
+        """Inputs of one recurrent step (the rows of W or W1), ``fold * D``."""
+        return self.fold * self.n_step_features
+
+    @property
+    def last_inputs(self):
+        """Values of the row in the last folded step, ``(T - (n_steps - 1) * fold) * D``; the rest are 0."""
+        return self.n_features - (self.n_steps - 1) * self.n_inputs
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+    @property
+    def cell_class(self):
+        """The cell's class (:data:`skfastgrnn._cells.CELLS`): its C and ONNX code."""
+        return CELLS[self.cell]
+
+    @property
+    def quantized(self):
+        return any(m.int8 is not None for m in self.matrices.values())
+
+    @property
+    def w_names(self):
+        return [n for n in ("W1", "W2", "W") if n in self.matrices]
+
+    @property
+    def u_names(self):
+        return [n for n in ("U1", "U2", "U") if n in self.matrices]
+
+
+_SCALERS = (StandardScaler, SequenceScaler)
+
+
+def _unpack(model, what):
+    """The classifier and the scaler steps of ``model``, with clear errors."""
+    if isinstance(model, FastGRNNClassifier):
+        check_is_fitted(model)
+        return model, []
+    if isinstance(model, Pipeline):
+        steps = [(name, est) for name, est in model.steps if est is not None and est != "passthrough"]
+        if not steps or not isinstance(steps[-1][1], FastGRNNClassifier):
+            last = type(steps[-1][1]).__name__ if steps else "nothing"
+            raise TypeError(f"{what} needs a Pipeline ending with a FastGRNNClassifier; this one ends with {last}.")
+        for name, est in steps[:-1]:
+            # exact types: a subclass may transform differently
+            if type(est) not in _SCALERS:
+                raise TypeError(
+                    f"{what} cannot export the Pipeline step {name!r} ({type(est).__name__}): only StandardScaler "
+                    "and SequenceScaler steps followed by one FastGRNNClassifier are supported."
+                )
+            check_is_fitted(est)
+        check_is_fitted(steps[-1][1])
+        return steps[-1][1], [est for _, est in steps[:-1]]
+    raise TypeError(
+        f"{what} needs a fitted FastGRNNClassifier or a Pipeline of StandardScaler / SequenceScaler steps and a "
+        f"FastGRNNClassifier; got a {type(model).__name__}."
+    )
+
+
+def _scaler_columns(s, n_timesteps, n_step_features):
+    """``(mean, scale)`` of one fitted scaler step over the ``T * D`` columns of a row (None: identity)."""
+    n_features = n_timesteps * n_step_features
+    if type(s) is StandardScaler:
+        if s.n_features_in_ != n_features:
+            raise ValueError(
+                f"the StandardScaler was fitted on {s.n_features_in_} features, the classifier on {n_features} "
+                f"({n_timesteps} timesteps x {n_step_features} features)."
+            )
+        width = n_features
+    else:
+        # a SequenceScaler applies its n_channels_ statistics to every n_channels_-wide
+        # chunk of a row: the classifier's D, or what its n_timesteps made of the rows
+        width = s.n_channels_
+        rows = getattr(s, "n_features_in_", None)  # only when fitted on 2-D rows
+        if rows is not None and rows != n_features:
+            raise ValueError(
+                f"the SequenceScaler was fitted on rows of {rows} features, the classifier on {n_features} "
+                f"({n_timesteps} timesteps x {n_step_features} features)."
+            )
+        if n_features % width:
+            raise ValueError(
+                f"the SequenceScaler has {width} channels per step, the classifier {n_step_features} "
+                f"({n_timesteps} timesteps): its statistics do not fit the classifier's rows."
+            )
+    mean = s.mean_ if s.with_mean else None
+    scale = s.scale_ if s.with_std else None
+    tiles = n_features // width
+    mean = None if mean is None else np.tile(np.asarray(mean, dtype=np.float64), tiles)
+    scale = None if scale is None else np.tile(np.asarray(scale, dtype=np.float64), tiles)
+    return mean, scale
+
+
+def _fold_scalers(scalers, n_timesteps, n_step_features):
+    """``(mean, scale, per_channel)`` for a chain of scaler steps (None for a no-op part).
+
+    ``((x - m1) / s1 - m2) / s2 == (x - (m1 + m2 s1)) / (s1 s2)``, column by
+    column; when the result is the same at every timestep (SequenceScaler
+    steps only, or one timestep) it is kept as ``D`` values, ``per_channel``.
+    """
+    T, D = n_timesteps, n_step_features
+    mean = np.zeros(T * D)
+    scale = np.ones(T * D)
+    for s in scalers:
+        m, d = _scaler_columns(s, T, D)
+        if m is not None:
+            mean = mean + m * scale
+        if d is not None:
+            scale = scale * d
+    per_channel = bool((mean.reshape(T, D) == mean[:D]).all() and (scale.reshape(T, D) == scale[:D]).all())
+    if per_channel:
+        mean, scale = mean[:D], scale[:D]
+    # the C code and the ONNX graph standardize in float32: a large mean next to a
+    # small spread loses the digits that matter in the float32 rounding of the mean
+    error = np.abs(mean) * 2.0**-24 / scale
+    if error.size and error.max() > _MEAN_ROUNDING_WARN:
+        i = int(np.argmax(error))
+        where = f"channel {i}" if per_channel else f"column {i} (step {i // D}, channel {i % D})"
+        warnings.warn(
+            f"a scaler mean is large next to its scale ({where}: mean {mean[i]:.6g}, scale {scale[i]:.3g}): "
+            f"rounding it to float32 shifts standardized inputs by up to {error[i]:.2g}; standardize such "
+            "features before the exported model.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return (mean if mean.any() else None), (scale if (scale != 1.0).any() else None), per_channel
+
+
+def describe_network(model, what):
+    """The :class:`_Network` of a fitted classifier or Pipeline; ``what`` names the caller in errors.
+
+    The only place the exporters read the classifier's state: its fitted
+    network (``network_``) and ``classes_``.
+    """
+    clf, scalers = _unpack(model, what)
+    network = clf.network_
+    layout, T, fold = network.layout, network.n_timesteps, network.fold
+    if layout.n_step_features != fold * network.n_step_features:
+        raise ValueError(
+            f"{what}: the network reads {layout.n_step_features} inputs per step, not fold * n_step_features = "
+            f"{fold} * {network.n_step_features}."
+        )
+    views = network.weights
+    quant = network.quantization
+    H = layout.hidden_dim
+    if not np.isfinite(network.parameters).all():
+        raise ValueError(f"{what}: the model has non-finite weights.")
+    matrices = {}
+    for name in layout.matrix_names:
+        values = np.asarray(views[name], dtype=np.float64)
+        if quant is None:
+            matrices[name] = _Matrix(name, values)
+        else:
+            matrices[name] = _Matrix(name, values, quant[0][name], float(quant[1][name]))
+    # biases (the cell's and b_out); the *_logit scalars go through their sigmoid in export_scalars
+    vectors = {n: np.asarray(views[n], dtype=np.float64) for n, s in layout.shapes if len(s) == 1 and "logit" not in n}
+    cell = network.cell
+    scalars = CELLS[cell].export_scalars(views)
+    net = _Network(
+        cell=cell,
+        n_timesteps=T,
+        n_step_features=network.n_step_features,
+        hidden_dim=H,
+        classes=clf.classes_,
+        gate=network.gate,
+        update=network.update,
+        matrices=matrices,
+        vectors=vectors,
+        scalars=scalars,
+        fold=fold,
+    )
+    if scalers:
+        net.mean, net.scale, net.scaler_per_channel = _fold_scalers(scalers, T, net.n_step_features)
+    if net.n_steps == 1:
+        _omit_dead_weights(net)
+    return net
+
+
+def _omit_dead_weights(net):
+    """With one step, h_0 = 0: the recurrent product is zero (and so is what the cell multiplies with h_0)."""
+    T, fold = net.n_timesteps, net.fold
+    one = "one timestep" if T == 1 else f"one folded step ({T} timesteps, fold {fold})"
+    for name in net.u_names:
+        del net.matrices[name]
+    net.omitted.append(f"U ({one}: h_0 = 0 makes it irrelevant)")
+    net.cell_class.export_one_step(net, one)

@@ -1,0 +1,259 @@
+"""Export a fitted model to ONNX (:func:`to_onnx`).
+
+A graph of standard operators (opset :data:`ONNX_OPSET`) unrolled over the
+fixed number of timesteps: one MatMul projects every timestep's input at once,
+then MatMul/Add/Mul/Sub and Sigmoid/Tanh/Relu/Clip per step, and a Where that
+keeps the state over padding (IsNaN of each step's first value, Or-ed over the
+steps); int8 weights stay int8 in the file, converted by a Cast and a Mul by
+their scale. Input ``"input"`` (float32, ``[N, T * D]``); outputs ``"label"``
+(the class labels) and ``"probabilities"`` (float32, ``[N, n_classes]``,
+columns in ``classes_`` order). onnx is imported only when :func:`to_onnx`
+runs.
+
+This module writes what every cell shares (the scaler, padding and folding of
+the rows, the input projection, the padding mask, the output layer); each
+cell's recurrence is written by its class (``onnx_steps``, in
+``skfastgrnn/_cells/<cell>.py``, with the nonlinearities of
+:func:`skfastgrnn._cells.onnx_nonlinearity`). What the network is comes from
+:func:`skfastgrnn._export_common._network`.
+"""
+
+import numpy as np
+
+from ._export_common import describe_network
+from ._version import __version__
+
+#: ONNX operator set of the graphs :func:`to_onnx` builds (onnxruntime >= 1.13 runs it)
+ONNX_OPSET = 17
+
+
+class _Graph:
+    """A small builder over onnx.helper: unique names, constants, nodes."""
+
+    def __init__(self, onnx):
+        self.onnx, self.helper = onnx, onnx.helper
+        self.nodes, self.initializers, self.count = [], [], 0
+
+    def name(self, base):
+        self.count += 1
+        return f"{base}_{self.count}"
+
+    def const(self, base, array):
+        name = self.name(base)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def op(self, op_type, *inputs, out=None, **attrs):
+        out = out or self.name(op_type.lower())
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), [out], **attrs))
+        return out
+
+    def node(self, op_type, inputs, outputs, **attrs):
+        """A node with several outputs, named by the caller (with :meth:`name`)."""
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), list(outputs), **attrs))
+
+
+class _Steps:
+    """What a cell's ``onnx_steps`` builds its recurrence with (see :class:`skfastgrnn._cells.Cell`)."""
+
+    def __init__(self, g, net, u_mats, nan_first):
+        self.g, self.net = g, net
+        self.u_mats = u_mats  # the recurrent matrix: U, or U1 and U2
+        self.nan_first = nan_first  # [T, N, 1]: the step's first value is NaN
+        self.ended = None  # [N, 1] once a step has been masked: the sequence has ended
+
+    def recurrent(self, v):
+        """``v U``."""
+        for u in self.u_mats:
+            v = self.g.op("MatMul", v, u)
+        return v
+
+    def vec(self, vname):
+        """The bias ``vname`` as a float32 constant."""
+        return self.g.const(vname, self.net.vectors[vname].astype(np.float32))
+
+    def scalar(self, value):
+        return self.g.const("c", np.float32(value))
+
+    def step(self, all_steps, t):
+        """Step ``t`` of a time-major tensor."""
+        return self.g.op("Gather", all_steps, self.g.const("t", np.int64(t)), axis=0)
+
+    def masked(self, h_prev, h_new, t):
+        """The state after step t: h_new, or h_prev (h_0 = 0 at t = 0) once the sequence has ended."""
+        nan_t = self.step(self.nan_first, t)  # [N, 1], broadcast over the hidden units
+        self.ended = nan_t if self.ended is None else self.g.op("Or", self.ended, nan_t)
+        keep = self.scalar(0.0) if h_prev is None else h_prev
+        return self.g.op("Where", self.ended, keep, h_new)
+
+
+def _onnx_matrix(g, m):
+    if m.int8 is None:
+        return g.const(m.name, m.values.astype(np.float32))
+    # Cast + Mul rather than DequantizeLinear: onnxruntime's extended optimizations
+    # rewrite DequantizeLinear -> MatMul into MatMulNBits, which also quantizes the
+    # activations (probabilities off by ~1e-2); Cast + Mul is folded into float weights
+    q = g.op("Cast", g.const(m.name + "_int8", m.int8), to=g.onnx.TensorProto.FLOAT)
+    return g.op("Mul", q, g.const(m.name + "_scale", np.float32(m.scale)))
+
+
+def _onnx_labels(classes):
+    kind = classes.dtype.kind
+    if kind in "iu":
+        return classes.astype(np.int64)
+    if kind == "f":
+        return classes.astype(np.float64)
+    if kind == "b":
+        return classes.astype(bool)
+    if kind in "OUS" and all(isinstance(c, str) for c in classes):
+        return np.array([str(c) for c in classes], dtype=object)
+    raise TypeError(f"to_onnx: cannot write class labels of dtype {classes.dtype} as an ONNX tensor.")
+
+
+def _onnx_steps_in(g, net):
+    """The rows as time-major steps ``[T, N, n_inputs]`` (standardized, folded) and the padding mask ``[T, N, 1]``."""
+    # T: the recurrence's steps (folded steps when fold > 1); D: raw features per timestep
+    T, D = net.n_steps, net.n_step_features
+    f32 = np.float32
+
+    def standardize(v):  # the folded scalers; NaN padding stays NaN
+        if net.mean is not None:
+            v = g.op("Sub", v, g.const("mean", net.mean.astype(f32)))
+        if net.scale is not None:
+            v = g.op("Div", v, g.const("scale", net.scale.astype(f32)))
+        return v
+
+    x = "input"
+    if not net.scaler_per_channel:
+        x = standardize(x)  # one mean and scale per column of [N, T * D]
+    extra = net.n_steps * net.n_inputs - net.n_features
+    if extra:
+        # fold_steps: NaN after the row's end up to a whole number of folded steps
+        pads = g.const("pads", np.array([0, 0, 0, extra], dtype=np.int64))
+        x = g.op("Pad", x, pads, g.const("nan", f32(np.nan)), mode="constant")
+    x = g.op("Reshape", x, g.const("shape", np.array([-1, T * net.fold, D], dtype=np.int64)))
+    if net.scaler_per_channel:
+        x = standardize(x)  # D statistics, broadcast over [N, T, D]
+    if net.fold > 1:  # fold raw timesteps into one step of fold * D inputs
+        x = g.op("Reshape", x, g.const("shape", np.array([-1, T, net.n_inputs], dtype=np.int64)))
+    # time-major [T, N, D], so one MatMul projects every timestep
+    x = g.op("Transpose", x, perm=[1, 0, 2])
+    # padding: a step whose first value is NaN ends the sequence, [T, N, 1]
+    nan_first = g.op("IsNaN", g.op("Gather", x, g.const("first", np.array([0], dtype=np.int64)), axis=2))
+    if net.fold > 1:
+        # inside a folded step whose first value is observed, NaN (the timesteps after the
+        # sequence's end, the padding above) reads as 0, in standardized units
+        x = g.op("Where", g.op("IsNaN", x), g.const("zero", f32(0.0)), x)
+    return x, nan_first
+
+
+def to_onnx(model):
+    """Build an ONNX model of the fitted classifier (or scaler + classifier Pipeline).
+
+    The graph uses standard operators only (opset :data:`ONNX_OPSET`), unrolled
+    over the model's fixed number of timesteps: input ``"input"``, float32 of
+    shape ``[N, T * D]`` laid out ``[x_1 .. x_T]``; outputs ``"label"`` (the
+    class labels, int64 / double / bool / string like ``classes_``) and
+    ``"probabilities"`` (float32 ``[N, n_classes]``). Rows may be NaN-padded
+    after a sequence's end, as in Python: from the first step whose first
+    value is NaN on, a Where keeps the state as it is (a masked update), so
+    the outputs are the Python model's for padded rows. A folded model
+    (``fold_ = k > 1``) takes the same raw rows: the graph pads them with
+    NaN to a whole number of folded steps (Pad), reshapes to ``[N, ceil(T /
+    k), k * D]``, takes the padding mask from each folded step's first value
+    and reads the other NaN as 0 (a Where). The folded scaler
+    steps become a Sub and a Div (on ``D`` values per step after the
+    Reshape when they are per channel); the int8 matrices of a quantized model are stored
+    as int8, converted by a Cast and a Mul by their scale (not
+    DequantizeLinear: onnxruntime would turn that into an integer MatMul that
+    also quantizes the activations). It computes in float32.
+
+    Needs the optional dependency: ``pip install "skfastgrnn[onnx]"``.
+
+    Parameters
+    ----------
+    model : FastGRNNClassifier or Pipeline
+        As for :func:`export_c`.
+
+    Returns
+    -------
+    onnx.ModelProto
+        Checked with ``onnx.checker``; save it with ``onnx.save(proto, path)``.
+
+    Raises
+    ------
+    ImportError
+        onnx is not installed.
+    sklearn.exceptions.NotFittedError, TypeError
+        As for :func:`export_c`; also TypeError for class labels ONNX cannot hold.
+
+    See Also
+    --------
+    export_c : The same model as C99 source, for microcontrollers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from skfastgrnn import FastGRNNClassifier, to_onnx
+    >>> X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+    >>> clf = FastGRNNClassifier(hidden_dim=8, n_timesteps=2, epochs=3, random_state=0).fit(X, y)
+    >>> proto = to_onnx(clf)  # doctest: +SKIP
+    >>> import onnxruntime  # doctest: +SKIP
+    >>> session = onnxruntime.InferenceSession(proto.SerializeToString())  # doctest: +SKIP
+    >>> label, proba = session.run(None, {"input": X.astype(np.float32)})  # doctest: +SKIP
+    >>> bool((label == clf.predict(X)).mean() > 0.99)  # doctest: +SKIP
+    True
+    """
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError('to_onnx needs the optional dependency onnx: pip install "skfastgrnn[onnx]"') from exc
+    net = describe_network(model, "to_onnx")
+    labels = _onnx_labels(net.classes)
+    g = _Graph(onnx)
+    x, nan_first = _onnx_steps_in(g, net)
+    for wname in net.w_names:
+        x = g.op("MatMul", x, _onnx_matrix(g, net.matrices[wname]))
+    u_mats = [_onnx_matrix(g, net.matrices[n]) for n in net.u_names]
+    steps = _Steps(g, net, u_mats, nan_first)
+    h = net.cell_class.onnx_steps(net, x, steps)  # the cell's recurrence, masked over the padding
+    logits = g.op("Add", g.op("MatMul", h, _onnx_matrix(g, net.matrices["W_out"])), steps.vec("b_out"))
+    g.op("Softmax", logits, out="probabilities", axis=1)
+    index = g.op("ArgMax", logits, axis=1, keepdims=0)
+    g.op("Gather", g.const("classes", labels), index, out="label", axis=0)
+    return _onnx_model(onnx, g, net, labels, __version__)
+
+
+def _onnx_model(onnx, g, net, labels, package_version):
+    """The checked ModelProto of the graph ``g``."""
+    helper = onnx.helper
+    label_type = (
+        onnx.helper.np_dtype_to_tensor_dtype(labels.dtype) if labels.dtype != object else onnx.TensorProto.STRING
+    )
+    graph = helper.make_graph(
+        g.nodes,
+        "skfastgrnn",
+        [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["N", net.n_features])],
+        [
+            helper.make_tensor_value_info("label", label_type, ["N"]),
+            helper.make_tensor_value_info("probabilities", onnx.TensorProto.FLOAT, ["N", net.n_classes]),
+        ],
+        initializer=g.initializers,
+    )
+    proto = helper.make_model(
+        graph,
+        producer_name="skfastgrnn",
+        producer_version=package_version,
+        opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
+        doc_string=(
+            f"FastGRNN classifier ({net.cell}, {net.n_timesteps} timesteps x {net.n_step_features} features"
+            + (f", read {net.fold} at a time" if net.fold > 1 else "")
+            + f", {net.n_classes} classes); rows may be NaN-padded after a sequence's end (the first "
+            + ("folded " if net.fold > 1 else "")
+            + "step whose first value is NaN ends it)"
+        ),
+    )
+    proto.ir_version = 8  # the IR of opset 17: readable by onnxruntime >= 1.13
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
