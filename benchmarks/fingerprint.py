@@ -34,7 +34,7 @@ def _sequences(n=120, T=12, D=3, seed=0):
     rng = np.random.RandomState(seed)
     lengths = rng.randint(4, T + 1, size=n)
     y = rng.randint(0, 3, size=n)
-    seqs = [rng.normal(size=(L, D)) + 0.3 * c for L, c in zip(lengths, y)]
+    seqs = [rng.normal(size=(L, D)) + 0.3 * c for L, c in zip(lengths, y, strict=True)]
     return seqs, y
 
 
@@ -87,10 +87,18 @@ def _digest(model, X):
 
 def configurations():
     X, y = make_routing(600, random_state=0)
-    yield "readme-pipeline", lambda: make_pipeline(StandardScaler(), FastGRNNClassifier(hidden_dim=16, random_state=0)).fit(X, y), X
+    yield (
+        "readme-pipeline",
+        lambda: make_pipeline(StandardScaler(), FastGRNNClassifier(hidden_dim=16, random_state=0)).fit(X, y),
+        X,
+    )
     for cell in ("fastgrnn", "fastrnn", "guide"):
         yield f"cell-{cell}", lambda cell=cell: FastGRNNClassifier(cell=cell, epochs=8, random_state=1).fit(X, y), X
-    yield "lowrank-val", lambda: FastGRNNClassifier(rank=2, u_rank=3, validation_split=0.2, epochs=30, random_state=2).fit(X, y), X
+    yield (
+        "lowrank-val",
+        lambda: FastGRNNClassifier(rank=2, u_rank=3, validation_split=0.2, epochs=30, random_state=2).fit(X, y),
+        X,
+    )
     yield "sparse", lambda: FastGRNNClassifier(w_sparsity=0.5, u_sparsity=0.5, epochs=12, random_state=3).fit(X, y), X
     yield "prune-int8", lambda: FastGRNNClassifier(epochs=6, random_state=4).fit(X, y).prune(0.5).quantize(), X
     X32 = X.astype(np.float32)
@@ -113,16 +121,26 @@ def configurations():
     from skfastgrnn._sequences import pad_sequences
 
     Xs = pad_sequences(seqs)
-    yield "padded-seq", lambda: make_pipeline(SequenceScaler(), FastGRNNClassifier(epochs=10, random_state=8)).fit(Xs, ys), Xs
+    yield (
+        "padded-seq",
+        lambda: make_pipeline(SequenceScaler(), FastGRNNClassifier(epochs=10, random_state=8)).fit(Xs, ys),
+        Xs,
+    )
     rng = np.random.RandomState(9)
     Xl = rng.normal(size=(80, 100, 2))
     yl = (Xl[:, :10, 0].sum(axis=1) > 0).astype(int)
-    yield "fold-auto", lambda: make_pipeline(SequenceScaler(), FastGRNNClassifier(epochs=5, random_state=9)).fit(Xl, yl), Xl
+    yield (
+        "fold-auto",
+        lambda: make_pipeline(SequenceScaler(), FastGRNNClassifier(epochs=5, random_state=9)).fit(Xl, yl),
+        Xl,
+    )
     from sklearn.linear_model import LogisticRegression
 
     yield (
         "distilled",
-        lambda: DistilledFastGRNN(LogisticRegression(), FastGRNNClassifier(epochs=6, random_state=10)).fit(X, y).student_,
+        lambda: (
+            DistilledFastGRNN(LogisticRegression(), FastGRNNClassifier(epochs=6, random_state=10)).fit(X, y).student_
+        ),
         X,
     )
 

@@ -219,6 +219,12 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         The named parameters (views of one flat vector). ``zeta_logit`` and
         friends are the values before the sigmoid.
 
+    See Also
+    --------
+    DistilledFastGRNN : Trains a FastGRNNClassifier student from a teacher's soft targets.
+    SequenceScaler : Per-channel standardization of sequences, the usual step before it.
+    sklearn.neural_network.MLPClassifier : The feed-forward network with the same API.
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -356,7 +362,10 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X, y, sample_weight : as in :meth:`fit`
+        X : array-like of shape (n_samples, n_features) or (n_samples, T, D), or list of (T_i, D) arrays
+            Rows as in :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            Class labels.
         soft_targets : array-like of shape (n_samples, n_classes)
             Teacher probabilities, rows summing to 1, columns in the order of
             the sorted classes.
@@ -364,6 +373,8 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
             Temperature ``T`` of the soft term.
         alpha : float in [0, 1], default=0.7
             Weight of the soft term.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, as in :meth:`fit`.
         classes : array-like or None, default=None
             All classes (when ``y`` may lack some the teacher knows).
 
@@ -397,10 +408,15 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X, y, sample_weight : as in :meth:`fit`
+        X : array-like of shape (n_samples, n_features) or (n_samples, T, D), or list of (T_i, D) arrays
+            Rows as in :meth:`fit`; later calls may bring sequences of other lengths.
+        y : array-like of shape (n_samples,)
+            Class labels, all in ``classes``.
         classes : array-like of shape (n_classes,), default=None
             All the classes that will ever be seen; required on the first
             call, ignored (but checked) afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, as in :meth:`fit`.
 
         Returns
         -------
@@ -637,24 +653,69 @@ class FastGRNNClassifier(DeploymentMixin, ClassifierMixin, BaseEstimator):
         return self.network_.update
 
     def decision_function(self, X):
-        """Logits: shape (n_samples,) for two classes (> 0 favours ``classes_[1]``), else (n_samples, n_classes)."""
+        """Decision scores (logits) of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, T, D), or list of (T_i, D) arrays
+            Rows as in :meth:`fit`; 3-D input and lists may have any number of steps.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes the difference of the logits (> 0 favours
+            ``classes_[1]``), else the logits.
+        """
         logits = self._logits(X)
         if logits.shape[1] == 2:
             return logits[:, 1] - logits[:, 0]
         return logits
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        """Class probabilities of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, T, D), or list of (T_i, D) arrays
+            Rows as in :meth:`fit`; 3-D input and lists may have any number of steps.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in ``classes_`` order.
+        """
         logits = self._logits(X)
         return softmax(logits, out=logits)  # a fresh array: no second output-sized copy
 
     def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`, computed stably."""
+        """Log of the class probabilities, computed stably.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, T, D), or list of (T_i, D) arrays
+            Rows as in :meth:`fit`; 3-D input and lists may have any number of steps.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log of :meth:`predict_proba`, columns in ``classes_`` order.
+        """
         logits = self._logits(X)
         return log_softmax(logits, out=logits)
 
     def predict(self, X):
-        """Most probable class of each row."""
+        """Most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, T, D), or list of (T_i, D) arrays
+            Rows as in :meth:`fit`; 3-D input and lists may have any number of steps.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         # the argmax of each chunk: no n x classes array is kept
         best = self._logits(X, reduce=_argmax_rows)
         return self.classes_[best]

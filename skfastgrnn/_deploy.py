@@ -31,6 +31,8 @@ class DeploymentMixin:
         Parameters
         ----------
         path : str or os.PathLike
+            Destination, conventionally ``*.safetensors``; an existing file
+            is replaced only once the new one is complete.
 
         Raises
         ------
@@ -40,7 +42,7 @@ class DeploymentMixin:
 
         See Also
         --------
-        skfastgrnn.save : also saves a Pipeline of StandardScaler / SequenceScaler steps and the classifier.
+        skfastgrnn.save : Also saves a Pipeline of StandardScaler / SequenceScaler steps and the classifier.
 
         Examples
         --------
@@ -63,6 +65,7 @@ class DeploymentMixin:
         Parameters
         ----------
         path : str or os.PathLike
+            A file written by :meth:`save` or :func:`skfastgrnn.save` (holding a classifier).
 
         Returns
         -------
@@ -90,6 +93,11 @@ class DeploymentMixin:
 
         The guide's ``trainer.save_metrics("models/metrics_v1.json")``.
 
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination of the JSON document.
+
         Examples
         --------
         >>> import json, os, tempfile
@@ -112,9 +120,15 @@ class DeploymentMixin:
         this puts its training history back. The file must describe as many
         epochs as the model's ``n_iter_``.
 
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save_metrics`.
+
         Returns
         -------
-        self
+        self : FastGRNNClassifier
+            The model, with ``history_`` restored.
 
         Raises
         ------
@@ -151,7 +165,8 @@ class DeploymentMixin:
 
         Returns
         -------
-        self
+        self : FastGRNNClassifier
+            The model, changed in place.
 
         Examples
         --------
@@ -189,7 +204,8 @@ class DeploymentMixin:
 
         Returns
         -------
-        self
+        self : FastGRNNClassifier
+            The model, changed in place.
 
         Examples
         --------
@@ -209,13 +225,18 @@ class DeploymentMixin:
         return self
 
     def size_bytes(self):
-        """Bytes of the file :meth:`save` writes now (header and metadata included).
+        """Size in bytes of the file :meth:`save` writes now (header and metadata included).
 
         A float model stores its weights in its own dtype (float64, or float32
         when trained on float32 input: an exact round trip); a quantized one
         stores int8 matrices, float32 scales and float32 biases. See
         :meth:`size_report` for the tensor payload alone and the fp32 / int8 /
         sparse sizes.
+
+        Returns
+        -------
+        n_bytes : int
+            Length of the file's bytes.
         """
         check_is_fitted(self)
         return len(_persist.dumps(self))

@@ -23,7 +23,25 @@ _WRITE_CHUNK = 1 << 16
 class ModelFileError(ValueError):
     """A model, metrics or registry file is truncated, corrupted, of another format or inconsistent.
 
-    The message starts with the file's name and says what is wrong.
+    The message starts with the file's name and says what is wrong. It is a
+    ``ValueError``, so code that catches bad values catches it too.
+
+    See Also
+    --------
+    skfastgrnn.load : Raises it for a bad model file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import skfastgrnn
+    >>> path = os.path.join(tempfile.mkdtemp(), "broken.safetensors")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"not a model")
+    >>> try:
+    ...     skfastgrnn.load(path)
+    ... except skfastgrnn.ModelFileError as exc:
+    ...     print(type(exc).__name__, isinstance(exc, ValueError))
+    ModelFileError True
     """
 
 

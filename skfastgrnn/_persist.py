@@ -270,6 +270,11 @@ def save(obj, path):
     TypeError, ValueError, sklearn.exceptions.NotFittedError, OSError
         The message names ``path`` and the problem.
 
+    See Also
+    --------
+    load : Read the file back.
+    ModelRegistry : Versioned saves with their metrics.
+
     Examples
     --------
     >>> import os, tempfile
@@ -544,9 +549,14 @@ def _decode_pipeline(r, version):
 def load(path):
     """Load a model saved by :func:`save`: a FastGRNNClassifier or a Pipeline.
 
+    Loading parses JSON and copies numbers; it never executes code from the
+    file (unlike pickle). Every tensor is checked against the stored
+    configuration and the checksum before the model is built.
+
     Parameters
     ----------
     path : str or os.PathLike
+        A file written by :func:`save` or ``FastGRNNClassifier.save``.
 
     Returns
     -------
@@ -560,6 +570,10 @@ def load(path):
         format version, or inconsistent; the message names the file.
     OSError
         The file cannot be read.
+
+    See Also
+    --------
+    save : Write the file.
 
     Examples
     --------

@@ -43,7 +43,28 @@ STILL_IMPROVING_FRACTION = 0.2
 
 
 class TrainingDivergedError(FloatingPointError, ValueError):
-    """The loss or the weights stopped being finite during training."""
+    """The loss or the weights stopped being finite during training.
+
+    Raised by ``fit`` and ``partial_fit``; the message names the epoch and the
+    learning rate and says what to change (a lower ``learning_rate``,
+    ``grad_clip``, standardized inputs). The estimator is left as it was
+    before the call.
+
+    See Also
+    --------
+    FastGRNNClassifier : Its ``learning_rate`` and ``grad_clip`` parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfastgrnn import FastGRNNClassifier, TrainingDivergedError
+    >>> X, y = np.random.RandomState(0).normal(size=(40, 3)), np.arange(40) % 2
+    >>> try:
+    ...     FastGRNNClassifier(learning_rate=1e308, grad_clip=None, epochs=2).fit(X * 1e10, y)
+    ... except TrainingDivergedError as exc:
+    ...     print(str(exc).split(":")[0])
+    Training diverged in epoch 1
+    """
 
 
 @dataclass
