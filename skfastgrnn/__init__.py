@@ -1,4 +1,4 @@
-"""skfastgrnn: tiny FastGRNN recurrent classifiers, trained the scikit-learn way."""
+"""skfastgrnn: tiny FastGRNN recurrent classifiers and regressors, trained the scikit-learn way."""
 
 from ._classifier import FastGRNNClassifier
 from ._distill import DistilledFastGRNN
@@ -6,6 +6,7 @@ from ._export import export_c, to_onnx
 from ._persist import ModelFileError, load, save
 from ._plot import plot_history
 from ._registry import ModelRegistry
+from ._regressor import FastGRNNRegressor
 from ._scaler import SequenceScaler
 from ._train import TrainingDivergedError
 from ._version import __version__
@@ -13,6 +14,7 @@ from ._version import __version__
 __all__ = [
     "DistilledFastGRNN",
     "FastGRNNClassifier",
+    "FastGRNNRegressor",
     "ModelFileError",
     "ModelRegistry",
     "SequenceScaler",

@@ -1,4 +1,4 @@
-"""One-file persistence of a FastGRNNClassifier or a scalers + classifier Pipeline.
+"""One-file persistence of a FastGRNNClassifier, a FastGRNNRegressor, or a Pipeline of scalers and one of them.
 
 The file is `safetensors <https://huggingface.co/docs/safetensors>`_: a JSON
 header followed by raw little-endian tensors. Loading parses JSON and copies
@@ -30,20 +30,23 @@ the metadata ``params`` (``n_timesteps``, ``channels_first``, ``with_mean``,
 rows, ``n_features_in`` and ``feature_names_in`` (if any).
 
 Metadata (all strings, as safetensors requires): ``format``,
-``format_version``, ``package_version``, ``kind`` (``FastGRNNClassifier`` or
-``Pipeline``), ``steps`` (a Pipeline's ``[name, class name]`` pairs),
+``format_version``, ``package_version``, ``kind`` (``FastGRNNClassifier``,
+``FastGRNNRegressor`` or ``Pipeline``), ``steps`` (a Pipeline's ``[name, class name]`` pairs),
 ``checksum_sha256`` (over the metadata and every tensor, so a
 flipped byte anywhere is detected), and per estimator its ``params``
-(``get_params`` as JSON), ``classes`` (dtype and values as JSON),
-``n_features_in``, ``feature_names_in``, ``n_timesteps``, ``n_step_features``,
-``fold`` (``fold_``: timesteps read as one step of the cell), ``n_iter``,
+(``get_params`` as JSON), for a classifier ``classes`` (dtype and values as
+JSON), for a regressor ``n_outputs`` (and the float64 tensors ``target_mean_``
+and ``target_scale_`` of shape ``(n_outputs,)``), ``n_features_in``,
+``feature_names_in``, ``n_timesteps``, ``n_step_features``, ``fold``
+(``fold_``: timesteps read as one step of the cell), ``n_iter``,
 ``best_epoch``, ``fitted_architecture`` and ``quantization``.
 
 Format versions
 ---------------
-Files are written with :data:`FORMAT_VERSION`; a reader refuses a newer
-version with an "upgrade skfastgrnn" message (rather than misreading it) and
-reads every older one:
+A file is written with the lowest version that can hold it (so older readers
+load every file they can understand); :data:`FORMAT_VERSION` is the newest. A
+reader refuses a newer version with an "upgrade skfastgrnn" message (rather
+than misreading it) and reads every older one:
 
 - 1: a FastGRNNClassifier, or a Pipeline of StandardScaler steps followed by
   one FastGRNNClassifier; the classifier reads one timestep per step of the
@@ -52,7 +55,9 @@ reads every older one:
   classifier's ``fold`` (the parameter in ``params`` and
   ``fitted_architecture``, ``fold_`` in the metadata entry ``fold``). Every
   classifier now records its fold, which a version-1 reader does not know,
-  so every file is written as version 2.
+  so every file is written as version 2 or later.
+- 3: adds FastGRNNRegressor (alone or as a Pipeline's last step). Files
+  holding a classifier are still written as version 2.
 
 Not stored: the Adam moments (a loaded model restarts Adam, as a warm-start fit
 does anyway), ``history_`` (see ``save_metrics``; a loaded model has an empty
@@ -90,7 +95,11 @@ from ._version import __version__
 FORMAT = "skfastgrnn"
 #: the format version this package writes, and the newest it reads; bump when a
 #: change would make older readers misread a file (see "Format versions" above)
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: the version that introduced each estimator a file may hold
+_ESTIMATOR_VERSIONS = {"FastGRNNClassifier": 1, "FastGRNNRegressor": 3}
+#: every file records the classifier's fold (version 2): the lowest version written
+_MIN_WRITTEN_VERSION = 2
 #: the version that introduced each step kind a Pipeline may hold before its classifier
 _SCALER_VERSIONS = {"StandardScaler": 1, "SequenceScaler": 2}
 #: the version that introduced the classifier's ``fold``
@@ -132,7 +141,17 @@ def _encode_classes(classes):
     return text
 
 
-def _encode_classifier(clf, prefix, tensors, meta):
+def _encode_classifier_targets(clf, prefix, tensors, meta):
+    meta[prefix + "classes"] = _encode_classes(clf.classes_)
+
+
+def _encode_regressor_targets(reg, prefix, tensors, meta):
+    meta[prefix + "n_outputs"] = to_json(reg.n_outputs_, "n_outputs_")
+    for name in ("target_mean_", "target_scale_"):
+        tensors[prefix + name] = np.ascontiguousarray(getattr(reg, name), dtype=np.float64)
+
+
+def _encode_estimator(clf, prefix, tensors, meta):
     check_is_fitted(clf)
     params = clf.get_params(deep=False)
     if params.get("random_state") is not None and not isinstance(params["random_state"], (int, np.integer)):
@@ -142,7 +161,7 @@ def _encode_classifier(clf, prefix, tensors, meta):
         tensors[prefix + name] = tensor
     meta[prefix + "params"] = to_json(params, "get_params()")
     meta[prefix + "fitted_architecture"] = to_json(network.architecture, "the fitted architecture")
-    meta[prefix + "classes"] = _encode_classes(clf.classes_)
+    _TARGET_CODECS[type(clf).__name__][0](clf, prefix, tensors, meta)
     for key in ("n_features_in", "n_timesteps", "n_step_features", "fold", "n_iter", "best_epoch"):
         meta[prefix + key] = to_json(getattr(clf, key + "_"), key + "_")
     if hasattr(clf, "feature_names_in_"):
@@ -196,19 +215,21 @@ def encode(obj):
         steps of a Pipeline do not fit together.
     """
     tensors = {}
-    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "package_version": __version__}
+    meta = {"format": FORMAT, "format_version": None, "package_version": __version__}
     if _is_storable(obj):
         meta["kind"] = type(obj).__name__
-        _encode_classifier(obj, "", tensors, meta)
+        meta["format_version"] = _version_for(obj)
+        _encode_estimator(obj, "", tensors, meta)
         return tensors, meta
     if isinstance(obj, Pipeline):
         steps = obj.steps
         kinds = [type(est) for _, est in steps]
         if kinds and _is_storable(steps[-1][1]) and all(k in SCALER_ENCODERS for k in kinds[:-1]):
             meta["kind"] = "Pipeline"
+            meta["format_version"] = _version_for(steps[-1][1])
             meta["steps"] = to_json([[name, type(est).__name__] for name, est in steps], "the pipeline steps")
             for i, (_, est) in enumerate(steps):
-                encode_step = _encode_classifier if _is_storable(est) else SCALER_ENCODERS[type(est)]
+                encode_step = _encode_estimator if _is_storable(est) else SCALER_ENCODERS[type(est)]
                 encode_step(est, f"step{i}.", tensors, meta)
 
             def fail(problem):
@@ -219,11 +240,12 @@ def encode(obj):
         names = ", ".join(type(est).__name__ for _, est in steps)
         raise TypeError(
             f"cannot save a Pipeline of ({names}): the skfastgrnn format holds StandardScaler and SequenceScaler "
-            "steps followed by one FastGRNNClassifier; use skops.io or joblib for other pipelines"
+            "steps followed by one FastGRNNClassifier or FastGRNNRegressor; use skops.io or joblib for other pipelines"
         )
     raise TypeError(
-        f"cannot save a {type(obj).__name__}: expected a FastGRNNClassifier or a Pipeline(StandardScaler or "
-        "SequenceScaler, ..., FastGRNNClassifier); use skops.io or joblib for other objects"
+        f"cannot save a {type(obj).__name__}: expected a FastGRNNClassifier, a FastGRNNRegressor or a "
+        "Pipeline(StandardScaler or SequenceScaler, ..., FastGRNNClassifier or FastGRNNRegressor); use skops.io or "
+        "joblib for other objects"
     )
 
 
@@ -250,7 +272,7 @@ def dumps(obj):
 
 
 def save(obj, path):
-    """Save a fitted FastGRNNClassifier or Pipeline(scalers, FastGRNNClassifier) to one file.
+    """Save a fitted FastGRNNClassifier or FastGRNNRegressor, or a Pipeline of scalers and one, to one file.
 
     The write is atomic: a failure leaves an existing file at ``path``
     untouched. The file holds the network's weights (int8 when quantized), the
@@ -259,9 +281,9 @@ def save(obj, path):
 
     Parameters
     ----------
-    obj : FastGRNNClassifier or Pipeline
+    obj : FastGRNNClassifier, FastGRNNRegressor or Pipeline
         Fitted; a Pipeline may hold StandardScaler and SequenceScaler steps,
-        in any mix, followed by one FastGRNNClassifier.
+        in any mix, followed by one FastGRNNClassifier or FastGRNNRegressor.
     path : str or os.PathLike
         Destination, conventionally ``*.safetensors``.
 
@@ -324,8 +346,48 @@ def _decode_classes(doc):
         raise ValueError(f"classes values do not fit dtype {dtype} ({exc})") from None
 
 
-def _decode_classifier(r, prefix, version):
-    FastGRNNClassifier = _ESTIMATORS["FastGRNNClassifier"]
+def _decode_classifier_targets(r, prefix, clf):
+    """Set ``classes_`` from the file; the number of outputs."""
+    try:
+        classes = _decode_classes(r.json(prefix + "classes", dict))
+    except ValueError as exc:
+        raise r.error(str(exc)) from None
+    if len(classes) < 2 or len(np.unique(classes)) != len(classes):
+        raise r.error(f"classes must be at least 2 distinct labels; got {classes!r}")
+    clf.classes_ = classes
+    return len(classes)
+
+
+def _decode_regressor_targets(r, prefix, reg):
+    """Set ``n_outputs_``, ``target_mean_`` and ``target_scale_`` from the file; the number of outputs."""
+    n_outputs = r.int(prefix + "n_outputs", 1)
+    reg.n_outputs_ = n_outputs
+    reg.target_mean_ = r.tensor(prefix + "target_mean_", np.float64, (n_outputs,)).copy()
+    reg.target_scale_ = r.tensor(prefix + "target_scale_", np.float64, (n_outputs,)).copy()
+    if not np.all(reg.target_scale_ > 0):
+        raise r.error(f"tensor {prefix}target_scale_ must be positive")
+    return n_outputs
+
+
+#: per estimator kind: (encode its targets into the file, decode them and return the number of outputs)
+_TARGET_CODECS = {
+    "FastGRNNClassifier": (_encode_classifier_targets, _decode_classifier_targets),
+    "FastGRNNRegressor": (_encode_regressor_targets, _decode_regressor_targets),
+}
+
+
+def _version_for(estimator):
+    """The format version a file holding ``estimator`` is written with: the lowest that can hold it."""
+    return str(max(_MIN_WRITTEN_VERSION, _ESTIMATOR_VERSIONS[type(estimator).__name__]))
+
+
+def _decode_estimator(r, prefix, version, kind):
+    if _ESTIMATOR_VERSIONS[kind] > version:
+        raise r.error(
+            f"a {kind} needs format version {_ESTIMATOR_VERSIONS[kind]}; this file is version {version}: "
+            "the file is inconsistent"
+        )
+    cls = _ESTIMATORS[kind]
     params = r.json(prefix + "params", dict)
     arch = r.json(prefix + "fitted_architecture", dict)
     if version < _FOLD_VERSION:
@@ -335,18 +397,13 @@ def _decode_classifier(r, prefix, version):
         params["fold"] = arch["fold"] = fold = 1
     else:
         fold = r.int(prefix + "fold", 1)
-    clf = r.make(FastGRNNClassifier, params, "params")
+    clf = r.make(cls, params, "params")
     if set(arch) != set(ARCHITECTURE_PARAMS):
         raise r.error(f"fitted_architecture must have the keys {sorted(ARCHITECTURE_PARAMS)}")
-    r.make(FastGRNNClassifier, arch, "fitted_architecture")
+    r.make(cls, arch, "fitted_architecture")
     if arch["fold"] != "auto" and arch["fold"] != fold:
         raise r.error(f"fold ({fold}) disagrees with the fitted architecture's fold ({arch['fold']!r})")
-    try:
-        classes = _decode_classes(r.json(prefix + "classes", dict))
-    except ValueError as exc:
-        raise r.error(str(exc)) from None
-    if len(classes) < 2 or len(np.unique(classes)) != len(classes):
-        raise r.error(f"classes must be at least 2 distinct labels; got {classes!r}")
+    n_outputs = _TARGET_CODECS[kind][1](r, prefix, clf)
     n_features = r.int(prefix + "n_features_in", 1)
     n_timesteps = r.int(prefix + "n_timesteps", 1)
     n_step = r.int(prefix + "n_step_features", 1)
@@ -356,7 +413,7 @@ def _decode_classifier(r, prefix, version):
     best_epoch = r.int(prefix + "best_epoch", 0)
     feature_names = r.feature_names(prefix + "feature_names_in", n_features)
 
-    layout = Layout(n_step * fold, arch["hidden_dim"], len(classes), arch["cell"], arch["rank"], arch["u_rank"])
+    layout = Layout(n_step * fold, arch["hidden_dim"], n_outputs, arch["cell"], arch["rank"], arch["u_rank"])
     quant_text = r.text(prefix + "quantization")
     quantized = quant_text != "none"
     if quantized:
@@ -399,7 +456,6 @@ def _decode_classifier(r, prefix, version):
         if np.any(theta[support == 0] != 0):
             raise r.error("pruned weights (support 0) are not zero")
 
-    clf.classes_ = classes
     clf.n_features_in_ = n_features
     if feature_names is not None:
         clf.feature_names_in_ = feature_names
@@ -495,12 +551,13 @@ def loads(data, source="<bytes>"):
     if meta.get(_CHECKSUM_KEY) != _checksum(tensors, meta):
         raise r.error("checksum mismatch: the file is corrupted (its content changed after it was written)")
     kind = meta.get("kind")
-    if kind == "FastGRNNClassifier":
-        obj = _decode_classifier(r, "", int(version))
+    if kind in _ESTIMATORS:
+        obj = _decode_estimator(r, "", int(version), kind)
     elif kind == "Pipeline":
         obj = _decode_pipeline(r, int(version))
     else:
-        raise r.error(f"unknown kind {kind!r}; expected 'FastGRNNClassifier' or 'Pipeline'")
+        expected = ", ".join(repr(k) for k in [*sorted(_ESTIMATORS), "Pipeline"])
+        raise r.error(f"unknown kind {kind!r}; expected one of {expected}")
     unused = sorted(set(tensors) - r.used)
     if unused:
         raise r.error(f"unexpected tensors {unused[:5]} (inconsistent with the stored configuration)")
@@ -514,11 +571,12 @@ def _decode_pipeline(r, version):
         and len(s) == 2
         and isinstance(s[0], str)
         and isinstance(s[1], str)
-        and (s[1] == "FastGRNNClassifier" if i == len(steps) - 1 else s[1] in SCALER_DECODERS)
+        and (s[1] in _ESTIMATORS if i == len(steps) - 1 else s[1] in SCALER_DECODERS)
         for i, s in enumerate(steps)
     ):
         raise r.error(
-            "metadata entry 'steps' must list StandardScaler or SequenceScaler steps followed by one FastGRNNClassifier"
+            "metadata entry 'steps' must list StandardScaler or SequenceScaler steps followed by one "
+            "FastGRNNClassifier or FastGRNNRegressor"
         )
     for name, kind in steps[:-1]:
         if _SCALER_VERSIONS[kind] > version:
@@ -529,8 +587,8 @@ def _decode_pipeline(r, version):
     built = [
         (
             name,
-            _decode_classifier(r, f"step{i}.", version)
-            if kind == "FastGRNNClassifier"
+            _decode_estimator(r, f"step{i}.", version, kind)
+            if kind in _ESTIMATORS
             else SCALER_DECODERS[kind](r, f"step{i}."),
         )
         for i, (name, kind) in enumerate(steps)
@@ -547,7 +605,7 @@ def _decode_pipeline(r, version):
 
 
 def load(path):
-    """Load a model saved by :func:`save`: a FastGRNNClassifier or a Pipeline.
+    """Load a model saved by :func:`save`: a FastGRNNClassifier, a FastGRNNRegressor or a Pipeline.
 
     Loading parses JSON and copies numbers; it never executes code from the
     file (unlike pickle). Every tensor is checked against the stored
@@ -560,7 +618,7 @@ def load(path):
 
     Returns
     -------
-    FastGRNNClassifier or Pipeline
+    FastGRNNClassifier, FastGRNNRegressor or Pipeline
         Fitted; predictions equal those of the saved object.
 
     Raises

@@ -98,12 +98,12 @@ class TrainingData:
     """Validated rows and what the loop needs to know about them.
 
     ``X`` holds ``(n_samples, n_steps * D)`` rows (already folded), possibly
-    ending in NaN padding when ``padded``; ``y`` the class index of each row;
-    ``train_rows`` / ``val_rows`` the rows to train and validate on.
+    ending in NaN padding when ``padded``; ``weight`` the sample weights;
+    ``train_rows`` / ``val_rows`` the rows to train and validate on. The
+    targets belong to the loss.
     """
 
     X: np.ndarray
-    y: np.ndarray
     weight: np.ndarray
     n_steps: int
     train_rows: np.ndarray
@@ -116,12 +116,28 @@ class TrainingData:
 
 
 # ---------------------------------------------------------------- losses
+#
+# A loss holds its targets (one row per sample) and answers for the rows of a
+# batch: ``__call__(outputs, rows, weight) -> (loss, doutputs, n_correct)``
+# (``n_correct`` is the weighted count of right predictions, None without
+# classes); ``validation(outputs, rows, weight) -> (loss, accuracy)`` is what
+# validation and early stopping monitor; ``prior_loss(rows, weight)`` is the
+# monitored loss of a model that learned nothing (the plateau rule).
 
 
 class CrossEntropyLoss:
-    """Weighted mean cross-entropy against the class indices ``y`` (n_samples,)."""
+    """Weighted mean cross-entropy against the class indices ``y`` (n_samples,).
 
-    #: the loss is on the scale of the class-prior loss (the plateau rule applies)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = CrossEntropyLoss(np.array([0, 1]))
+    >>> value, grad, n_correct = loss(np.array([[2.0, 0.0], [0.0, 2.0]]), np.arange(2), np.ones(2))
+    >>> round(float(value), 4), n_correct
+    (0.1269, 2.0)
+    """
+
+    #: the training loss is on the scale of the prior loss (the plateau rule applies)
     compares_to_prior = True
 
     def __init__(self, y):
@@ -131,19 +147,33 @@ class CrossEntropyLoss:
         """``(loss, dlogits, n_correct)`` of the batch of ``rows``."""
         return cross_entropy(logits, self.y[rows], weight)
 
+    def validation(self, logits, rows, weight):
+        """Weighted mean cross-entropy and weighted accuracy of the given rows."""
+        y = self.y[rows]
+        logp = log_softmax(logits)
+        total = weight.sum()
+        loss = -np.dot(weight, logp[np.arange(len(y)), y]) / total
+        accuracy = np.dot(weight, logp.argmax(axis=1) == y) / total
+        return float(loss), float(accuracy)
 
-class DistillationLoss:
+    def prior_loss(self, rows, weight):
+        """Weighted cross-entropy of predicting the class frequencies of the rows."""
+        return prior_loss(self.y[rows], weight, 0)
+
+
+class DistillationLoss(CrossEntropyLoss):
     """Knowledge distillation (Hinton et al., 2015) against soft targets and labels.
 
     ``soft_targets`` (n_samples, n_classes), rows summing to 1; see
-    :func:`~skfastgrnn._cells.distillation_loss`.
+    :func:`~skfastgrnn._cells.distillation_loss`. Validation and the prior
+    loss are those of the plain cross-entropy on ``y``.
     """
 
     #: its scale depends on the temperature: no class-prior yardstick
     compares_to_prior = False
 
     def __init__(self, y, soft_targets, temperature=3.0, alpha=0.7):
-        self.y = y
+        super().__init__(y)
         self.soft_targets = soft_targets
         self.temperature = temperature
         self.alpha = alpha
@@ -153,8 +183,48 @@ class DistillationLoss:
         return distillation_loss(logits, self.y[rows], weight, self.soft_targets[rows], self.temperature, self.alpha)
 
 
-#: the losses by name; a squared-error loss for a regressor goes here
-LOSSES = {"cross_entropy": CrossEntropyLoss, "distillation": DistillationLoss}
+class SquaredErrorLoss:
+    """Half the weighted mean squared error, averaged over the outputs.
+
+    ``Y`` has shape (n_samples, n_outputs). The loss of a batch is
+    ``sum_i w_i * mean_k (out_ik - Y_ik)^2 / (2 * sum_i w_i)``, the
+    ``squared_error`` loss of scikit-learn's MLPRegressor with sample weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = SquaredErrorLoss(np.array([[1.0], [3.0]]))
+    >>> value, grad, _ = loss(np.array([[2.0], [2.0]]), np.arange(2), np.ones(2))
+    >>> value, grad.ravel().tolist()
+    (0.5, [0.5, -0.5])
+    """
+
+    compares_to_prior = True
+
+    def __init__(self, Y):
+        self.Y = Y
+
+    def __call__(self, outputs, rows, weight):
+        """``(loss, doutputs, None)`` of the batch of ``rows``."""
+        diff = outputs - self.Y[rows]
+        scale = weight / (weight.sum() * diff.shape[1])
+        dout = diff * scale[:, None]
+        loss = 0.5 * float(np.dot(scale, (diff * diff).sum(axis=1)))
+        return loss, dout, None
+
+    def validation(self, outputs, rows, weight):
+        """The loss of the given rows, and no accuracy."""
+        return self(outputs, rows, weight)[0], None
+
+    def prior_loss(self, rows, weight):
+        """The loss of predicting the weighted mean of the targets of the rows."""
+        Y = self.Y[rows]
+        mean = np.average(Y, axis=0, weights=weight)
+        return self(np.broadcast_to(mean, Y.shape), rows, weight)[0]
+
+
+#: the losses by name
+LOSSES = {"cross_entropy": CrossEntropyLoss, "distillation": DistillationLoss, "squared_error": SquaredErrorLoss}
 
 
 # ------------------------------------------------------------- optimizer
@@ -367,15 +437,10 @@ def predict_logits(network, X, n_timesteps, rows=None, reduce=None, padded=False
     return out
 
 
-def evaluate(network, data, rows):
-    """Weighted mean cross-entropy and weighted accuracy on the given rows."""
-    logits = predict_logits(network, data.X, data.n_steps, rows, padded=data.padded)
-    y, weight = data.y[rows], data.weight[rows]
-    logp = log_softmax(logits)
-    total = weight.sum()
-    loss = -np.dot(weight, logp[np.arange(len(y)), y]) / total
-    accuracy = np.dot(weight, logp.argmax(axis=1) == y) / total
-    return float(loss), float(accuracy)
+def evaluate(network, data, loss, rows):
+    """The monitored loss and the accuracy (None without classes) of the given rows."""
+    outputs = predict_logits(network, data.X, data.n_steps, rows, padded=data.padded)
+    return loss.validation(outputs, rows, data.weight[rows])
 
 
 # -------------------------------------------------------------------- loop
@@ -391,8 +456,9 @@ class TrainingLoop:
         (lowest monitored loss) when early stopping is on.
     data : TrainingData
     loss : callable
-        One of :data:`LOSSES`; validation and early stopping always use the
-        plain cross-entropy on ``data.y``.
+        One of :data:`LOSSES`, holding the targets; validation and early
+        stopping monitor its ``validation`` loss (the plain cross-entropy for
+        distillation).
     config : TrainingConfig
     optimizer_state : dict
         Adam's state (:func:`~skfastgrnn._optim.adam_state`), updated in place.
@@ -438,7 +504,7 @@ class TrainingLoop:
             the epoch and what to change.
         """
         config, data = self.config, self.data
-        prior = prior_loss(data.y[data.train_rows], data.weight[data.train_rows], self.network.layout.n_outputs)
+        prior = self.loss.prior_loss(data.train_rows, data.weight[data.train_rows])
         comparable = self.loss.compares_to_prior or data.has_validation
         stopping = EarlyStopping(config.early_stopping_patience, LEARNED_FRACTION * prior if comparable else np.inf)
         history = History()
@@ -486,12 +552,12 @@ class TrainingLoop:
             ) from None
         val_loss = val_acc = None
         if self.data.has_validation:
-            val_loss, val_acc = evaluate(self.network, self.data, self.data.val_rows)
+            val_loss, val_acc = evaluate(self.network, self.data, self.loss, self.data.val_rows)
         return {
             "epoch": epoch,
             "train_loss": float(train_loss),
             "val_loss": val_loss,
-            "train_accuracy": float(train_acc),
+            "train_accuracy": None if train_acc is None else float(train_acc),
             "val_accuracy": val_acc,
             "learning_rate": lr,
             "seconds": time.perf_counter() - start,
@@ -516,6 +582,7 @@ class TrainingLoop:
         order = rng.permutation(data.train_rows) if config.shuffle else data.train_rows
         theta = self.network.parameters
         loss_sum = correct_sum = weight_sum = 0.0
+        no_accuracy = False  # a loss without classes (regression) counts no correct predictions
         for batch_number, start in enumerate(range(0, len(order), config.batch_size), 1):
             batch = self.make_batch(order[start : start + config.batch_size])
             w_total = batch.weight.sum()
@@ -530,11 +597,14 @@ class TrainingLoop:
             if project and batch_number % config.iht_every == 0:
                 theta *= keep_mask(self.network.layout, theta, config.w_keep, config.u_keep)
             loss_sum += loss * w_total
-            correct_sum += n_correct
+            if n_correct is None:
+                no_accuracy = True
+            else:
+                correct_sum += n_correct
             weight_sum += w_total
         if not np.all(np.isfinite(theta)):
             raise TrainingDivergedError("the weights became non-finite")
-        return loss_sum / weight_sum, correct_sum / weight_sum
+        return loss_sum / weight_sum, None if no_accuracy else correct_sum / weight_sum
 
     def make_batch(self, rows):
         """The :class:`Batch` of the given training rows."""
@@ -584,8 +654,9 @@ def convergence(losses, prior, window):
 def _format_epoch(entry, last_epoch):
     parts = [f"epoch {entry['epoch']}/{last_epoch}", f"train_loss {entry['train_loss']:.4f}"]
     if entry["val_loss"] is not None:
-        parts += [f"val_loss {entry['val_loss']:.4f}", f"val_accuracy {entry['val_accuracy']:.4f}"]
-    else:
-        parts += [f"train_accuracy {entry['train_accuracy']:.4f}"]
+        parts += [f"val_loss {entry['val_loss']:.4f}"]
+    accuracy = "val_accuracy" if entry["val_loss"] is not None else "train_accuracy"
+    if entry[accuracy] is not None:
+        parts += [f"{accuracy} {entry[accuracy]:.4f}"]
     parts += [f"lr {entry['learning_rate']:.3g}", f"{entry['seconds']:.2f}s"]
     return "  ".join(parts)

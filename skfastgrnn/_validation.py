@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
 from ._network import has_padding
 from ._sequences import as_steps, step_padding
@@ -57,14 +57,18 @@ def resolve_fold(fold, n_timesteps):
     return -(-n_timesteps // AUTO_FOLD_STEPS)
 
 
-def warn_about_convergence(model, result):
-    """ConvergenceWarning when the model learned nothing, or when more epochs would really help."""
+def warn_about_convergence(model, result, prior_description):
+    """ConvergenceWarning when the model learned nothing, or when more epochs would really help.
+
+    ``prior_description`` names the loss of a model that learned nothing
+    (e.g. "the loss of predicting the class frequencies").
+    """
     monitor, best = result["monitor"], result["best_loss"]
     if not result["learned"]:
         warnings.warn(
             f"{type(model).__name__} did not learn: the best {monitor} ({best:.4g}) never went below "
-            f"{100 * LEARNED_FRACTION:.0f}% of {result['prior_loss']:.4g}, the loss of predicting the class "
-            "frequencies. Standardize the inputs (SequenceScaler for sequences, StandardScaler for one-step rows), "
+            f"{100 * LEARNED_FRACTION:.0f}% of {result['prior_loss']:.4g}, {prior_description}. "
+            "Standardize the inputs (SequenceScaler for sequences, StandardScaler for one-step rows), "
             "lower learning_rate, or raise epochs.",
             ConvergenceWarning,
             stacklevel=4,
@@ -147,3 +151,26 @@ def as_rows(X, n_timesteps, n_step_features=None):
             f"the model was fitted with {n_step_features}."
         )
     return np.reshape(X, (n, T * D)), T
+
+
+def shuffled_validation_split(n_rows, fraction, rng):
+    """Seeded ``(train_rows, val_rows)`` holding out ``fraction`` of the rows at random (None: no validation).
+
+    The split of targets without classes (regression). Warns and validates
+    on nothing when either side would be empty.
+    """
+    all_rows = np.arange(n_rows)
+    if fraction == 0:
+        return all_rows, None
+    n_val = int(np.ceil(fraction * n_rows))
+    if n_rows - n_val < 1:
+        warnings.warn(
+            f"validation_split={fraction} leaves no training rows ({n_rows} rows); "
+            "training on all rows without validation.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return all_rows, None
+    splitter = ShuffleSplit(n_splits=1, test_size=n_val, random_state=rng.randint(2**31 - 1))
+    train_idx, val_idx = next(splitter.split(np.zeros(n_rows)))
+    return np.sort(train_idx), np.sort(val_idx)

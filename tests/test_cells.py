@@ -6,7 +6,14 @@ import pytest
 from skfastgrnn import _cells
 from skfastgrnn._cells import NONLINEARITIES, Layout, cross_entropy, forward
 from skfastgrnn._network import FastGRNNNetwork
-from skfastgrnn._train import Batch, CrossEntropyLoss, DistillationLoss, Workspace, batch_loss_and_grad
+from skfastgrnn._train import (
+    Batch,
+    CrossEntropyLoss,
+    DistillationLoss,
+    SquaredErrorLoss,
+    Workspace,
+    batch_loss_and_grad,
+)
 
 
 def _numeric_grad(f, theta, eps=1e-4):
@@ -41,7 +48,10 @@ def loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad, distill=None, 
     """The training loop's batch loss (data + L2) and its gradient, copied into ``grad``."""
     T, B, D = X.shape
     network = FastGRNNNetwork(layout, theta, gate=gate, update=update, n_timesteps=T, n_step_features=D)
-    loss = CrossEntropyLoss(y) if distill is None else DistillationLoss(y, *distill)
+    if y.ndim == 2:  # real targets: the regressor's loss
+        loss = SquaredErrorLoss(y)
+    else:
+        loss = CrossEntropyLoss(y) if distill is None else DistillationLoss(y, *distill)
     workspace = Workspace(network, l2_reg=l2)
     value, penalty, _ = batch_loss_and_grad(workspace, Batch(X, np.arange(B), w, lengths), loss)
     grad[...] = workspace.grad
@@ -240,6 +250,31 @@ def test_distillation_gradients_match_finite_differences(cell, T, n_classes):
     rng = np.random.RandomState(5)
     q = rng.dirichlet(np.ones(n_classes), size=len(y))
     _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=1e-2, distill=(q, 3.0, 0.7))
+
+
+@pytest.mark.parametrize("cell", sorted(_cells.CELLS))
+@pytest.mark.parametrize("T", [1, 5])
+@pytest.mark.parametrize("n_outputs, rank, u_rank", [(1, None, None), (3, 2, 2)])
+def test_squared_error_gradients_match_finite_differences(cell, T, n_outputs, rank, u_rank):
+    layout, theta, X, _, w, gate, update = _problem(cell, T, n_outputs, rank, u_rank)
+    Y = np.random.RandomState(6).normal(size=(X.shape[1], n_outputs))
+    _assert_grad_matches(layout, theta, X, Y, w, gate, update, l2=1e-2)
+    lengths = _lengths(X.shape[1], T, seed=2)
+    _assert_grad_matches(layout, theta, X, Y, w, gate, update, l2=1e-2, lengths=lengths)
+
+
+def test_squared_error_loss_formula():
+    rng = np.random.RandomState(0)
+    out, Y, w = rng.normal(size=(5, 2)), rng.normal(size=(5, 2)), rng.uniform(0.5, 2, size=5)
+    loss, grad, n_correct = SquaredErrorLoss(Y)(out, np.arange(5), w)
+    expected = 0.5 * np.sum(w[:, None] * (out - Y) ** 2) / (w.sum() * 2)
+    assert loss == pytest.approx(expected) and n_correct is None
+    np.testing.assert_allclose(grad, w[:, None] * (out - Y) / (w.sum() * 2))
+    # the prior: predicting the weighted mean of each target
+    mean = np.average(Y, axis=0, weights=w)
+    assert SquaredErrorLoss(Y).prior_loss(np.arange(5), w) == pytest.approx(
+        SquaredErrorLoss(Y)(np.tile(mean, (5, 1)), np.arange(5), w)[0]
+    )
 
 
 def test_distillation_loss_formula():
