@@ -144,10 +144,12 @@ def prunable_names(layout):
     Returns
     -------
     dict with keys ``"W"`` and ``"U"``, each a list of parameter names:
-    ``["W"]`` or ``["W1", "W2"]``, ``["U"]`` or ``["U1", "U2"]``.
+    ``["W"]`` or ``["W1", "W2"]``, ``["U"]`` or ``["U1", "U2"]`` (and the same
+    names of the stacked layers, ``layer2.W`` ...).
     """
     names = [n for n in layout.matrix_names if n != "W_out"]
-    return {"W": [n for n in names if n.startswith("W")], "U": [n for n in names if n.startswith("U")]}
+    # a stacked layer's names carry a "layer<k>." prefix
+    return {family: [n for n in names if n.rpartition(".")[2].startswith(family)] for family in ("W", "U")}
 
 
 def n_kept(size, keep):

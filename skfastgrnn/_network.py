@@ -38,15 +38,23 @@ def layout_spec(layout):
     2
     """
     cell = next(name for name, cls in CELLS.items() if cls is layout.cell)
-    shapes = dict(layout.shapes)
     return {
         "n_step_features": layout.n_step_features,
-        "hidden_dim": layout.hidden_dim,
+        "hidden_dim": layout.hidden_dim if layout.n_layers == 1 else list(layout.hidden_dims),
         "n_outputs": layout.n_outputs,
         "cell": cell,
-        "rank": shapes["W1"][1] if "W1" in shapes else None,
-        "u_rank": shapes["U1"][1] if "U1" in shapes else None,
+        "rank": _factor_rank(layout, "W1"),
+        "u_rank": _factor_rank(layout, "U1"),
     }
+
+
+def _factor_rank(layout, factor):
+    """The rank of the first low-rank factor named ``factor`` in any layer (None: all full)."""
+    shapes = dict(layout.shapes)
+    for layer in layout.layers:
+        if layer.prefix + factor in shapes:
+            return shapes[layer.prefix + factor][1]
+    return None
 
 
 def layout_from_spec(spec):

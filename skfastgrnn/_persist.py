@@ -390,6 +390,9 @@ def _decode_estimator(r, prefix, version, kind):
     cls = _ESTIMATORS[kind]
     params = r.json(prefix + "params", dict)
     arch = r.json(prefix + "fitted_architecture", dict)
+    for doc in (params, arch):  # JSON has no tuples: a stack's hidden_dim comes back as a list
+        if isinstance(doc.get("hidden_dim"), list):
+            doc["hidden_dim"] = tuple(doc["hidden_dim"])
     if version < _FOLD_VERSION:
         # written before ``fold`` existed: the model reads one timestep per step
         if "fold" in params or "fold" in arch or prefix + "fold" in r.meta:

@@ -418,7 +418,7 @@ def predict_logits(network, X, n_timesteps, rows=None, reduce=None, padded=False
     layout, gate, update = network.layout, network.gate, network.update
     views = layout.views(network.parameters)
     n = X.shape[0] if rows is None else len(rows)
-    chunk = max(1, _CHUNK_ELEMENTS // (n_timesteps * layout.hidden_dim * layout.cell.n_blocks))
+    chunk = max(1, _CHUNK_ELEMENTS // (n_timesteps * sum(layout.hidden_dims) * layout.cell.n_blocks))
 
     def run(X_part):
         X_tm, lengths = batch_sequences(X_part, n_timesteps, padded)

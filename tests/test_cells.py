@@ -58,7 +58,7 @@ def loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad, distill=None, 
     return value + penalty, grad
 
 
-def _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=0.0, distill=None, lengths=None):
+def _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=0.0, distill=None, lengths=None, floor=1e-12):
     grad = np.zeros_like(theta)
     _, grad = loss_and_grad(layout, theta, X, y, w, gate, update, l2, grad, distill, lengths)
 
@@ -72,7 +72,9 @@ def _assert_grad_matches(layout, theta, X, y, w, gate, update, l2=0.0, distill=N
         if not np.any(a):  # a structural zero (h_0 = 0 at T = 1): no ratio to take
             assert np.abs(n).max() < 1e-10, f"{name}: zero analytic gradient, numeric {n}"
             continue
-        err = np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-12)
+        # ``floor``: gradients below it are compared in absolute terms (finite differences
+        # cannot resolve a relative 1e-6 of a 1e-8 gradient)
+        err = np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), floor)
         assert err < 1e-6, f"{name}: relative error {err:.2e}"
         # with h_0 = 0 a single step never reaches what multiplies h_{t-1}
         if X.shape[0] > 1:
@@ -326,3 +328,59 @@ if given is not None:
         y = rng.randint(K, size=B)
         w = rng.uniform(0.5, 2.0, size=B)
         _assert_grad_matches(layout, theta, X, y, w, "sigmoid", "tanh", l2=1e-3)
+
+
+# ------------------------------------------------------------------ stacked layers
+
+
+def _stack_problem(cell, T, dims, n_outputs, rank, seed=0):
+    rng = np.random.RandomState(seed)
+    layout = Layout(3, dims, n_outputs, cell, rank=rank, u_rank=rank)
+    theta = layout.init(rng)
+    theta += 0.1 * rng.standard_normal(theta.shape)
+    X = rng.standard_normal((T, 7, 3))
+    w = rng.uniform(0.5, 2.0, size=7)
+    return layout, theta, X, w
+
+
+@pytest.mark.parametrize("cell", sorted(_cells.CELLS))
+@pytest.mark.parametrize("T", [1, 4])
+@pytest.mark.parametrize("rank", [None, 2])
+def test_stacked_gradients_match_finite_differences(cell, T, rank):
+    """BPTT through a stack: every layer's parameters, with and without sequence lengths, both losses."""
+    layout, theta, X, w = _stack_problem(cell, T, (5, 4), 3, rank)
+    y = np.array([0, 1, 2, 0, 1, 2, 1])
+    # in a stack the first layers' scalars can have gradients near 1e-8 at T = 1: compare those absolutely
+    _assert_grad_matches(layout, theta, X, y, w, "sigmoid", "tanh", l2=1e-2, floor=1e-5)
+    _assert_grad_matches(layout, theta, X, y, w, "sigmoid", "tanh", lengths=_lengths(7, T, seed=3), floor=1e-5)
+    layout3, theta3, X3, w3 = _stack_problem(cell, T, (5, 4, 3), 2, rank, seed=1)
+    Y = np.random.RandomState(2).normal(size=(7, 2))
+    _assert_grad_matches(
+        layout3, theta3, X3, Y, w3, "sigmoid", "tanh", l2=1e-2, lengths=_lengths(7, T, seed=4), floor=1e-5
+    )
+
+
+def test_a_one_layer_stack_is_the_plain_layout():
+    plain, one = Layout(3, 5, 2, "fastgrnn"), Layout(3, (5,), 2, "fastgrnn")
+    assert plain.shapes == one.shapes and plain.n_layers == one.n_layers == 1
+    stack = Layout(3, (5, 4), 2, "fastgrnn", rank=2)
+    names = [n for n, _ in stack.shapes]
+    assert names[:2] == ["W1", "W2"] and "layer2.W1" in names and dict(stack.shapes)["W_out"] == (4, 2)
+    np.testing.assert_array_equal(
+        Layout(3, 5, 2, "guide").init(np.random.RandomState(0)),
+        Layout(3, (5,), 2, "guide").init(np.random.RandomState(0)),
+    )
+
+
+def test_a_lower_layer_never_sees_past_a_sequence_end():
+    """Rows padded after their end give the output of the row alone, through every layer."""
+    layout, theta, X, w = _stack_problem("fastgrnn", 5, (4, 3), 2, None)
+    views = layout.views(theta)
+    lengths = np.array([5, 2, 3, 1, 5, 4, 2])
+    noisy = X.copy()
+    for i, n in enumerate(lengths):
+        noisy[n:, i] = 7.0  # anything after the end
+    out = _cells.forward(layout, views, noisy, "sigmoid", "tanh", lengths)[0]
+    for i, n in enumerate(lengths):
+        alone = _cells.forward(layout, views, X[:n, i : i + 1], "sigmoid", "tanh")[0]
+        np.testing.assert_allclose(out[i], alone[0], rtol=1e-12, atol=1e-12)

@@ -65,7 +65,15 @@ lists what a cell provides); a new cell is a new module and one line in
 Everything is importable from ``skfastgrnn._cells``.
 """
 
-from .common import C_NONLINEARITIES, NONLINEARITIES, Cell, FinalStateGradient, final_states, onnx_nonlinearity
+from .common import (
+    C_NONLINEARITIES,
+    NONLINEARITIES,
+    Cell,
+    FinalStateGradient,
+    SequenceGradient,
+    final_states,
+    onnx_nonlinearity,
+)
 from .common import _logistic as _logistic
 from .fastgrnn import FastGRNNCell
 from .fastrnn import FastRNNCell
@@ -83,6 +91,7 @@ __all__ = [
     "FastGRNNCell",
     "FastRNNCell",
     "FinalStateGradient",
+    "SequenceGradient",
     "GuideCell",
     "Layout",
     "backward",

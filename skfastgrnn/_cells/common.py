@@ -238,6 +238,38 @@ class FinalStateGradient:
                 dh[rows] += self.dh[rows]
 
 
+class SequenceGradient:
+    """The gradient with respect to every state ``h_1 .. h_T``: what a lower layer of a stack receives.
+
+    The layer above reads all of this layer's states, so the loss gradient
+    enters its recurrence at every step; the interface is that of
+    :class:`FinalStateGradient`.
+
+    Parameters
+    ----------
+    dHs : ndarray of shape (T, B, H)
+        d(loss) / d(h_t), index ``t - 1`` for ``h_t``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = SequenceGradient(np.arange(4.0).reshape(2, 2, 1))
+    >>> g.start(2).ravel().tolist()
+    [2.0, 3.0]
+    """
+
+    def __init__(self, dHs):
+        self.dHs = dHs
+
+    def start(self, T):
+        """Gradient with respect to ``h_T``: a fresh array the caller may overwrite."""
+        return self.dHs[T - 1].copy()
+
+    def add(self, t, dh):
+        """Add d loss / d h_t from the layer above to ``dh``, in place."""
+        dh += self.dHs[t - 1]
+
+
 def final_states(Hs, lengths):
     """Each row's state after its last observed step: ``h_T``, or ``h_{L_i}`` for lengths ``L``."""
     if lengths is None:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .common import FinalStateGradient, _sum_rows, final_states
+from .common import FinalStateGradient, SequenceGradient, _sum_rows, final_states
 from .fastgrnn import FastGRNNCell
 from .fastrnn import FastRNNCell
 from .guide import GuideCell
@@ -16,34 +16,53 @@ class Layout:
 
     Parameters
     ----------
-    n_step_features, hidden_dim, n_outputs : int
+    n_step_features : int
+        Inputs per step of the first layer.
+    hidden_dim : int or tuple of int
+        Hidden units; a tuple stacks layers, each reading the state sequence
+        of the one before (the head reads the last layer's final state).
+    n_outputs : int
+        Outputs of the head (classes, or regression targets).
     cell : str
         Key of :data:`CELLS`.
     rank, u_rank : int or None
-        Rank of the input matrix W and of the recurrent matrix U (None: full).
+        Rank of each input matrix W and of each recurrent matrix U (None:
+        full; a rank not below a matrix's smaller side keeps it full).
+
+    Notes
+    -----
+    The first layer's parameters keep their plain names (``W``, ``U``, the
+    cell's biases and scalars); layer ``k >= 2`` prefixes them with
+    ``"layer<k>."`` (``layer2.W``). The head is ``W_out`` and ``b_out``.
+
+    Examples
+    --------
+    >>> layout = Layout(3, (8, 4), 2, "fastgrnn")
+    >>> [name for name, _ in layout.shapes][:6]
+    ['W', 'U', 'b_z', 'b_h', 'zeta_logit', 'nu_logit']
+    >>> layout.hidden_dim, layout.hidden_dims, dict(layout.shapes)["layer2.W"]
+    (4, (8, 4), (8, 8))
     """
 
     def __init__(self, n_step_features, hidden_dim, n_outputs, cell, rank=None, u_rank=None):
         self.cell = CELLS[cell]
         self.n_step_features = n_step_features
-        self.hidden_dim = hidden_dim
+        dims = tuple(int(h) for h in hidden_dim) if isinstance(hidden_dim, (tuple, list)) else (int(hidden_dim),)
+        #: hidden units of every layer; ``hidden_dim`` is the last one's (what the head reads)
+        self.hidden_dims = dims
+        self.hidden_dim = dims[-1]
         self.n_outputs = n_outputs
-        d, h = n_step_features, hidden_dim
-        gh = self.cell.n_blocks * h
         shapes = []
-        # rank >= full size would only add parameters: fall back to a full matrix
-        self.low_rank_w = rank is not None and rank < min(d, gh)
-        self.low_rank_u = u_rank is not None and u_rank < h
-        if self.low_rank_w:
-            shapes += [("W1", (d, rank)), ("W2", (rank, gh))]
-        else:
-            shapes += [("W", (d, gh))]
-        if self.low_rank_u:
-            shapes += [("U1", (h, u_rank)), ("U2", (u_rank, h))]
-        else:
-            shapes += [("U", (h, h))]
-        shapes += self.cell.param_shapes(h)
-        shapes += [("W_out", (h, n_outputs)), ("b_out", (n_outputs,))]
+        self.layers = []
+        d = n_step_features
+        for k, h in enumerate(dims, 1):
+            layer = LayerSpec("" if k == 1 else f"layer{k}.", d, h, self.cell, rank, u_rank)
+            self.layers.append(layer)
+            shapes += layer.shapes
+            d = h
+        # the first layer's low-rank flags (what a one-layer network has)
+        self.low_rank_w, self.low_rank_u = self.layers[0].low_rank_w, self.layers[0].low_rank_u
+        shapes += [("W_out", (self.hidden_dim, n_outputs)), ("b_out", (n_outputs,))]
         self.shapes = shapes
         self.slices = {}
         offset = 0
@@ -54,6 +73,11 @@ class Layout:
         self.size = offset
         #: names of the weight matrices (L2 and pruning act on these only)
         self.matrix_names = [n for n, s in shapes if len(s) == 2]
+
+    @property
+    def n_layers(self):
+        """Number of stacked recurrent layers."""
+        return len(self.layers)
 
     def views(self, buffer):
         """Dict name -> view of ``buffer`` with the parameter's shape."""
@@ -80,8 +104,35 @@ class Layout:
         for name in self.matrix_names:
             v = views[name]
             v[...] = rng.standard_normal(v.shape) / np.sqrt(v.shape[0])
-        self.cell.init_params(views, rng)
+        for layer in self.layers:
+            self.cell.init_params(layer.views(views), rng)
         return theta
+
+
+class LayerSpec:
+    """One recurrent layer of a :class:`Layout`: its parameter names (with their prefix) and shapes."""
+
+    def __init__(self, prefix, n_inputs, hidden_dim, cell, rank, u_rank):
+        self.prefix = prefix
+        self.n_inputs = n_inputs
+        self.hidden_dim = hidden_dim
+        d, h = n_inputs, hidden_dim
+        gh = cell.n_blocks * h
+        # rank >= full size would only add parameters: fall back to a full matrix
+        self.low_rank_w = rank is not None and rank < min(d, gh)
+        self.low_rank_u = u_rank is not None and u_rank < h
+        shapes = [("W1", (d, rank)), ("W2", (rank, gh))] if self.low_rank_w else [("W", (d, gh))]
+        shapes += [("U1", (h, u_rank)), ("U2", (u_rank, h))] if self.low_rank_u else [("U", (h, h))]
+        shapes += cell.param_shapes(h)
+        #: the layer's own (unprefixed) names, in order
+        self.names = [name for name, _ in shapes]
+        self.shapes = [(prefix + name, shape) for name, shape in shapes]
+
+    def views(self, views):
+        """The layer's entries of a views dict, under their unprefixed names (the cell's names)."""
+        if not self.prefix:
+            return views
+        return {name: views[self.prefix + name] for name in self.names}
 
 
 def _full(views, a, b, full):
@@ -104,36 +155,55 @@ def forward(layout, views, X, gate, update, lengths=None):
     lengths : ndarray of int of shape (B,) or None
         Observed steps of each sequence (None: all ``T``); the steps after a
         sequence's end must hold finite values (e.g. zeros) and do not change
-        its output (see :class:`FinalStateGradient`).
+        its output (see :class:`FinalStateGradient`). In a stack every layer
+        runs all ``T`` steps: a layer's state at step ``t`` depends on the
+        layer below up to ``t`` only, so the output at ``h_{L_i}`` of the last
+        layer never sees what follows a sequence's end.
     """
-    T, B, D = X.shape
-    W = _full(views, "W1", "W2", "W")
-    U = _full(views, "U1", "U2", "U")
-    P = (X.reshape(T * B, D) @ W).reshape(T, B, W.shape[1])
-    Hs, cell_cache = layout.cell.forward(P, U, views, gate, update)
+    T, B, _ = X.shape
+    inputs, layer_caches = X, []
+    for layer in layout.layers:
+        lv = layer.views(views)
+        W = _full(lv, "W1", "W2", "W")
+        U = _full(lv, "U1", "U2", "U")
+        P = (inputs.reshape(T * B, inputs.shape[2]) @ W).reshape(T, B, W.shape[1])
+        Hs, cell_cache = layout.cell.forward(P, U, lv, gate, update)
+        layer_caches.append((inputs, U, cell_cache))
+        inputs = Hs[1:]  # Hs[0] is h_0; the layer above reads h_1 .. h_T
     h = final_states(Hs, lengths)
     # logits are stored class-major, (K, B), and returned as a (B, K) view:
     # reductions over the few classes of each row then run along memory rows,
     # which numpy does several times faster for small K
     logits_t = views["W_out"].T @ h.T
     logits_t += views["b_out"][:, None]
-    return logits_t.T, (X, U, h, lengths, cell_cache)
+    return logits_t.T, (layer_caches, h, lengths)
 
 
 def backward(layout, views, grad_views, cache, dlogits):
-    """Write d(loss)/d(parameters) into ``grad_views`` given d(loss)/d(logits)."""
-    X, U, h, lengths, cell_cache = cache
-    T, B, D = X.shape
+    """Write d(loss)/d(parameters) into ``grad_views`` given d(loss)/d(logits).
+
+    Through a stack, the gradient with respect to every state of a lower
+    layer (``dP @ W.T`` of the layer above) enters that layer's recurrence
+    at every step (:class:`SequenceGradient`).
+    """
+    layer_caches, h, lengths = cache
     np.matmul(h.T, dlogits, out=grad_views["W_out"])
     grad_views["b_out"][...] = _sum_rows(dlogits)
-    dh = dlogits @ views["W_out"].T
-    dP, dU, cell_grads = layout.cell.backward(FinalStateGradient(dh, lengths), U, cell_cache)
-    for name, g in cell_grads.items():
-        grad_views[name][...] = g
-    # all timesteps' input gradients in one product
-    dW = X.reshape(T * B, D).T @ dP.reshape(T * B, dP.shape[2])
-    _factor_grads(views, grad_views, dW, "W1", "W2", "W")
-    _factor_grads(views, grad_views, dU, "U1", "U2", "U")
+    upstream = FinalStateGradient(dlogits @ views["W_out"].T, lengths)
+    for k in range(layout.n_layers - 1, -1, -1):
+        layer, (inputs, U, cell_cache) = layout.layers[k], layer_caches[k]
+        lv, lg = layer.views(views), layer.views(grad_views)
+        dP, dU, cell_grads = layout.cell.backward(upstream, U, cell_cache)
+        for name, g in cell_grads.items():
+            lg[name][...] = g
+        # all timesteps' input gradients in one product
+        T, B, D = inputs.shape
+        dP2 = dP.reshape(T * B, dP.shape[2])
+        dW = inputs.reshape(T * B, D).T @ dP2
+        _factor_grads(lv, lg, dW, "W1", "W2", "W")
+        _factor_grads(lv, lg, dU, "U1", "U2", "U")
+        if k:  # the gradient of every state of the layer below
+            upstream = SequenceGradient((dP2 @ _full(lv, "W1", "W2", "W").T).reshape(T, B, D))
 
 
 def _factor_grads(views, gviews, dM, a, b, full):
