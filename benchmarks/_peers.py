@@ -1,4 +1,4 @@
-"""Peers for ``bench_training.py`` (and ``bench_ucr.py``): edgeml-pytorch FastGRNN, torch GRU, sklearn MLP.
+"""Peers for ``bench_training.py``, ``bench_ucr.py`` and ``bench_regression.py``: edgeml-pytorch, torch GRU, MLP.
 
 Every peer of ``bench_training.py`` has the small estimator surface of
 ``FastGRNNClassifier``: ``fit(X, y)``, ``predict_proba(X)`` and ``score(X, y)``, with
@@ -6,6 +6,8 @@ Every peer of ``bench_training.py`` has the small estimator surface of
 ``PaddedSequencePeer`` (``bench_ucr.py``) takes zero-padded ``(n, T, D)`` series and
 their valid lengths instead: ``torch.nn.GRU`` through ``pack_padded_sequence``, or the
 edgeml cell with the state gathered at each series' last valid step.
+``PaddedSequenceRegressorPeer`` (``bench_regression.py``) is the same model with one
+output per target and a squared-error loss.
 
 torch and edgeml-pytorch are imported lazily, inside functions, so that the
 benchmark's ``--help`` works on a machine without them.
@@ -37,6 +39,7 @@ import numpy as np
 __all__ = [
     "EdgeMLFastGRNNPeer",
     "PaddedSequencePeer",
+    "PaddedSequenceRegressorPeer",
     "TorchGRUPeer",
     "configure_torch",
     "load_edgeml",
@@ -417,6 +420,60 @@ class PaddedSequencePeer:
     def n_parameters(self):
         """Number of trained parameters (cell or GRU, and the head)."""
         return int(sum(p.numel() for p in self.model_.parameters()))
+
+
+class PaddedSequenceRegressorPeer(PaddedSequencePeer):
+    """``torch.nn.GRU`` (or the edgeml cell) + ``nn.Linear`` regressing one or several targets.
+
+    The same model, batches and padding as :class:`PaddedSequencePeer`, with half the
+    mean squared error as the loss (averaged over the targets) and one output per
+    target. The targets are standardized inside (training mean and standard deviation
+    per target, as ``FastGRNNRegressor`` does) and ``predict`` maps the outputs back, so
+    the peer gets the same help with targets far from unit scale as ours.
+    """
+
+    def fit(self, X, lengths, y):
+        """Train for exactly ``epochs`` shuffled passes of mini-batch Adam on the standardized targets."""
+        torch = configure_torch(self.random_state)
+        xt, lt = self._tensors(X, lengths)
+        if int(lt.min()) < 1:
+            raise ValueError("every series needs at least one valid step")
+        Y = np.asarray(y, dtype=np.float64)
+        self.n_outputs_ = 1 if Y.ndim == 1 else Y.shape[1]
+        Y = Y.reshape(len(Y), -1)
+        self.target_mean_ = Y.mean(axis=0)
+        std = Y.std(axis=0)
+        self.target_scale_ = np.where(std > 0, std, 1.0)
+        yt = torch.from_numpy(((Y - self.target_mean_) / self.target_scale_).astype(np.float32))
+        self.model_ = self._factories[self.kind](xt.shape[2], self.hidden_dim, Y.shape[1])
+        optimizer = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
+        gen = torch.Generator().manual_seed(self.random_state)
+        self.model_.train()
+        for _ in range(self.epochs):
+            order = torch.randperm(len(yt), generator=gen)
+            for start in range(0, len(yt), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                lb = lt[idx]
+                xb = xt[idx, : int(lb.max())]
+                optimizer.zero_grad(set_to_none=True)
+                loss = 0.5 * torch.nn.functional.mse_loss(self.model_(xb, lb), yt[idx])
+                loss.backward()
+                optimizer.step()
+        return self
+
+    def predict(self, X, lengths, chunk=512):
+        """Predicted targets in their original units (1-D for one target), eval mode, no gradients."""
+        import torch
+
+        xt, lt = self._tensors(X, lengths)
+        self.model_.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(lt), chunk):
+                lb = lt[start : start + chunk]
+                out.append(self.model_(xt[start : start + chunk, : int(lb.max())], lb).numpy().astype(np.float64))
+        Y = np.concatenate(out) * self.target_scale_ + self.target_mean_
+        return Y.ravel() if self.n_outputs_ == 1 else Y
 
 
 def torch_latency(peer, X, n_calls):

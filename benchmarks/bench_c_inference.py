@@ -273,8 +273,8 @@ def summary(results):
     fast, slow = min(results, key=lambda r: r["c_us"]), max(results, key=lambda r: r["c_us"])
     speedups = [r["py_us"] / r["c_us"] for r in results]
     return [
-        f"- C = Python: {100 * agree:.1f}% of the test rows or more in every variant; largest probability "
-        f"difference {worst['max_dp']:.1e} ({worst['scenario']}, {worst['variant']}).",
+        f"- C and Python predict the same class on at least {100 * agree:.1f}% of the test rows in every variant; "
+        f"largest probability difference {worst['max_dp']:.1e} ({worst['scenario']}, {worst['variant']}).",
         f"- int8 / fp32 weights: {cuts[low]:.1f}x smaller ({low}) to {cuts[high]:.1f}x ({high}).",
         f"- Scaler of {widest}: {scaler:,} B, {min(over):.0f}-{max(over):.0f}x the network's weights.",
         f"- C per row: {fast['c_us']:.2f} µs ({fast['scenario']}, {fast['variant']}) to {slow['c_us']:.2f} µs "

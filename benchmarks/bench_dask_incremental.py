@@ -115,8 +115,8 @@ def render(doc):
     lines += [
         "",
         f"Largest gap: {np.abs(gaps[:, 0]).max():.1f} points to the in-memory `partial_fit` passes, "
-        f"{np.abs(gaps[:, 1]).max():.1f} points to `fit`; `Incremental` was never more than {below:.1f} point "
-        "below either.",
+        f"{np.abs(gaps[:, 1]).max():.1f} points to `fit`; `Incremental` was never more than {below:.1f} "
+        f"point{'' if round(below, 1) == 1 else 's'} below either.",
     ]
     return "\n".join(lines)
 

@@ -25,8 +25,13 @@ huge) and scales it to 1,000,000 rows: what an unchunked forward pass would need
 
 Usage (from the repository root; about a minute, most of it building inputs)::
 
-    python benchmarks/bench_predict_memory.py            # markdown table
-    python benchmarks/bench_predict_memory.py --rows 200000
+    python benchmarks/bench_predict_memory.py --doc docs/dask.md     # run, write the JSON and the block
+    python benchmarks/bench_predict_memory.py --check docs/dask.md   # no run: the block is the JSON's
+    python benchmarks/bench_predict_memory.py --rows 200000 --json /tmp/smoke.json
+
+The results go to ``benchmarks/results/predict_memory.json``; the block of
+docs/dask.md between ``<!-- predict-memory:start -->`` and
+``<!-- predict-memory:end -->`` is rendered from it.
 """
 
 import argparse
@@ -46,6 +51,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 # measure the working tree's skfastgrnn
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs" / "tools"))
+
+import _blocks  # noqa: E402
 
 import skfastgrnn._train as _train  # noqa: E402
 from skfastgrnn import FastGRNNClassifier  # noqa: E402
@@ -58,6 +66,9 @@ SCENARIOS = {
     "T=1, D=5": (1, 5, 16, lambda: make_routing(2000, random_state=0)),
 }
 MB = 1e6
+BLOCK = "predict-memory"
+RESULTS = ROOT / "benchmarks" / "results" / "predict_memory.json"
+SCRIPT = "benchmarks/bench_predict_memory.py"
 
 
 def _rss_bytes():
@@ -145,8 +156,8 @@ def _measure_call(model, method, X, scenario, unchunked):
     }
     if method == "predict_proba" and not unchunked:
         # where the working set goes: predict_proba's steps one at a time
-        # (skfastgrnn/_classifier.py: _is_clean_array, _logits, then softmax)
-        result["finite_check"] = _traced_peak(lambda: model._is_clean_array(X))[1]
+        # (skfastgrnn/_estimator.py: _is_clean_array, _logits, then softmax)
+        result["finite_check"] = _traced_peak(lambda: model._is_clean_array(X, model.n_timesteps_))[1]
         logits, logits_peak = _traced_peak(lambda: model._logits(X))
         result["logits_bytes"] = logits.nbytes
         result["chunk_working_set"] = logits_peak - logits.nbytes
@@ -175,52 +186,86 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--unchunked", action="store_true", help=argparse.SUPPRESS)
+    _blocks.add_block_arguments(parser, RESULTS)
     args = parser.parse_args(argv)
+    status = _blocks.render_or_check(args, BLOCK, render, SCRIPT)
+    if status is not None:
+        return status
     if args.child:
         scenario, method, n_rows, model_dtype, input_kind = args.child
         child(scenario, method, int(n_rows), model_dtype, input_kind, args.unchunked)
         return
 
     small = 50_000
-    print(f"numpy {np.__version__}, {args.rows:,} rows, hidden 16, float64 model, 1 BLAS thread\n")
-    print(
-        "| input | call | input MB | output MB | tracemalloc peak MB | working set MB (peak - output) "
-        "| RSS growth MB | seconds | rows per chunk | unchunked working set, scaled MB |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     cases = [(s, m, "float64") for s in SCENARIOS for m in ("predict_proba", "predict")]
     # a float32 input to a float64 model: validate_data converts all of it
     cases.append(("T=8, D=8", "predict_proba", "float32"))
     # an input on disk, larger than one wants to load: read chunk by chunk
     cases.append(("T=8, D=8", "predict_proba", "memmap"))
-    steps = []
+    rows = []
     for scenario, method, input_kind in cases:
         r = measure(scenario, method, args.rows, input_kind=input_kind)
         u = measure(scenario, method, small, input_kind=input_kind, unchunked=True)
-        unchunked = (u["tracemalloc_peak"] - u["output_bytes"]) * args.rows / small
         label = scenario if input_kind == "float64" else f"{scenario}, {input_kind} input"
-        rss = f"{'>= ' if r['rss_lower_bound'] else ''}{r['rss_growth'] / MB:.0f}"
-        print(
-            f"| {label} | {method} | {r['input_bytes'] / MB:.0f} | {r['output_bytes'] / MB:.0f} "
-            f"| {r['tracemalloc_peak'] / MB:.0f} | {(r['tracemalloc_peak'] - r['output_bytes']) / MB:.0f} "
-            f"| {rss} | {r['seconds']:.2f} | {r['chunk_rows']:,} | {unchunked / MB:,.0f} |"
-        )
-        if "finite_check" in r:
-            steps.append((label, r))
+        unchunked = (u["tracemalloc_peak"] - u["output_bytes"]) * args.rows / small
+        rows.append({"input": label, "call": method, **r, "unchunked_scaled_bytes": unchunked})
+        print(f"  measured {label} / {method}", file=sys.stderr, flush=True)
+    doc = {
+        "command": f"python {SCRIPT} --doc docs/dask.md",
+        "environment": f"numpy {np.__version__}, {args.rows:,} rows, hidden 16, float64 model, 1 BLAS thread",
+        "rows": rows,
+    }
+    _blocks.finish_run(args, BLOCK, render, doc)
+    return 0
 
-    print("\nWhere predict_proba's memory goes, step by step (tracemalloc peak of each step alone, MB):\n")
-    print(
+
+def render(doc):
+    lines = [
+        f"<!-- generated by `python {SCRIPT} --doc docs/dask.md` from "
+        f"benchmarks/results/{RESULTS.name}: do not edit by hand -->",
+        "",
+        doc["environment"],
+        "",
+        "| input | call | input MB | output MB | tracemalloc peak MB | working set MB (peak - output) "
+        "| RSS growth MB | seconds | rows per chunk | unchunked working set, scaled MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in doc["rows"]:
+        rss = f"{'>= ' if r['rss_lower_bound'] else ''}{r['rss_growth'] / MB:.0f}"
+        lines.append(
+            f"| {r['input']} | {r['call']} | {r['input_bytes'] / MB:.0f} | {r['output_bytes'] / MB:.0f} "
+            f"| {r['tracemalloc_peak'] / MB:.0f} | {(r['tracemalloc_peak'] - r['output_bytes']) / MB:.0f} "
+            f"| {rss} | {r['seconds']:.2f} | {r['chunk_rows']:,} | {r['unchunked_scaled_bytes'] / MB:,.0f} |"
+        )
+    lines += [
+        "",
+        "Where predict_proba's memory goes, step by step (tracemalloc peak of each step alone, MB):",
+        "",
         "| input | `_is_clean_array` (finiteness check) | `_logits`: logits (kept) "
         "| `_logits`: the rest (input conversion, if any, + one chunk's activations) "
-        "| `softmax` of the logits, in place (row temporaries) |"
-    )
-    print("|---|---:|---:|---:|---:|")
-    for label, r in steps:
-        print(
-            f"| {label} | {r['finite_check'] / MB:.1f} | {r['logits_bytes'] / MB:.1f} "
-            f"| {r['chunk_working_set'] / MB:.1f} | {r['softmax_peak'] / MB:.1f} |"
-        )
+        "| `softmax` of the logits, in place (row temporaries) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in doc["rows"]:
+        if "finite_check" in r:
+            lines.append(
+                f"| {r['input']} | {r['finite_check'] / MB:.1f} | {r['logits_bytes'] / MB:.1f} "
+                f"| {r['chunk_working_set'] / MB:.1f} | {r['softmax_peak'] / MB:.1f} |"
+            )
+    working = [(r["tracemalloc_peak"] - r["output_bytes"]) / MB for r in doc["rows"] if r["input"].endswith("D=5")]
+    working += [
+        (r["tracemalloc_peak"] - r["output_bytes"]) / MB
+        for r in doc["rows"]
+        if r["input"] in ("T=8, D=8", "T=8, D=8, memmap input")
+    ]
+    unchunked = {r["input"]: r["unchunked_scaled_bytes"] / 1e9 for r in doc["rows"] if r["call"] == "predict_proba"}
+    lines += [
+        "",
+        f"- Working set with the model's dtype: {min(working):.0f}-{max(working):.0f} MB; an unchunked forward "
+        f"pass: {unchunked['T=8, D=8']:.1f} GB (T=8), {unchunked['T=1, D=5']:.1f} GB (T=1).",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

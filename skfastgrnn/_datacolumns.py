@@ -21,6 +21,7 @@ import contextlib
 import warnings
 
 import numpy as np
+from sklearn.base import is_regressor
 from sklearn.pipeline import Pipeline
 
 from ._datafiles import DataFile, DataFileError, join_names, npz_feature_names  # noqa: F401 (DataFile: the examples)
@@ -28,8 +29,10 @@ from ._scaler import SequenceScaler
 from ._sequences import padding_problem
 
 __all__ = [
+    "MAX_AUTO_CLASSES",
     "accepts_any_length",
     "check_values",
+    "choose_task",
     "final_estimator",
     "model_input",
     "numeric_columns",
@@ -39,6 +42,8 @@ __all__ = [
     "target_column",
     "training_data",
     "true_labels",
+    "true_targets",
+    "true_values",
 ]
 
 
@@ -291,6 +296,7 @@ def raw_labels(data, column):
     if y.ndim != 1 or len(y) != len(data.X):
         raise DataFileError(
             f"{data.path}: labels {column!r} must be 1-D with one label per row of X, got shape {y.shape}"
+            + (" (the command line trains one target; FastGRNNRegressor in Python takes several)" if y.ndim > 1 else "")
         )
     return y
 
@@ -370,8 +376,164 @@ def training_data(data, target, timesteps=None, step_features=None):
     return X, y, npz_feature_names(data), (T, D)
 
 
+# --------------------------------------------------------------------- the task: classification or regression
+
+#: ``--task auto``: whole-number targets with more distinct values than this are read as regression
+MAX_AUTO_CLASSES = 20
+
+
+def choose_task(data, target, y, task="auto"):
+    """``(y, task, reason)``: what ``train`` learns from the labels ``y`` of ``data``, and why, in a few words.
+
+    ``task="auto"`` decides by the values of the target:
+
+    - text or booleans: classification;
+    - numbers of which one at least has a fractional part (``2.5``): regression;
+    - whole numbers (``3`` or ``3.0``): classification when there are at
+      most :data:`MAX_AUTO_CLASSES` (20) distinct values, regression when
+      there are more (counts, ages, prices in whole units).
+
+    ``"classification"`` or ``"regression"`` forces the task: regression
+    then needs every target to be a number.
+
+    Parameters
+    ----------
+    data : DataFile
+    target : str or None
+        The label column (npz: array, None for ``y``), named in messages.
+    y : ndarray of shape (n_samples,)
+        The labels, as :func:`training_data` returns them.
+    task : {"auto", "classification", "regression"}, default="auto"
+
+    Returns
+    -------
+    y : ndarray
+        ``y`` itself for classification, float64 for regression.
+    task : {"classification", "regression"}
+    reason : str
+        For the output line: the rule that chose an automatic task.
+
+    Raises
+    ------
+    DataFileError
+        Non-finite numbers; text for regression; a single class, or a
+        constant target.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = DataFile("a.csv", header=["x", "price"], rows=[], lines=[2, 3, 4])
+    >>> y, task, reason = choose_task(data, "price", np.array([1.5, 2.0, 7.25]))
+    >>> task, reason
+    ('regression', "auto: 'price' has non-integer values such as 1.5; --task classification to override")
+    >>> choose_task(data, "price", np.array([0, 1, 1]))[1:]
+    ('classification', "auto: 'price' has 2 distinct whole-number values, at most 20; --task regression to override")
+    >>> choose_task(data, "price", np.array(["a", "b", "c"]), task="regression")
+    Traceback (most recent call last):
+    ...
+    skfastgrnn._datafiles.DataFileError: a.csv line 2: target 'price' is 'a', not a number (--task regression ...
+    """
+    column = target_column(data, target, required=True)
+    if y.dtype.kind in "iuf":
+        _check_finite(data, column, y)
+    if task == "auto":
+        task, why = _auto_task(column, y)
+        other = "classification" if task == "regression" else "regression"
+        reason = f"auto: {why}; --task {other} to override"
+    else:
+        reason = f"--task {task}"
+    if task == "regression":
+        y = _numbers(data, column, y, "--task regression needs numeric targets")
+        if np.ptp(y) == 0:
+            raise DataFileError(f"{data.path}: the target {column!r} is constant ({y[0]:g}); nothing to learn")
+        return y, task, reason
+    if y.dtype.kind == "f" and (y != np.round(y)).any():  # scikit-learn's "continuous" target: no classes
+        raise DataFileError(
+            f"{data.path}: --task classification: target {column!r} has non-integer values such as "
+            f"{y[y != np.round(y)][0]:g}; class labels are text or whole numbers (--task regression for values)"
+        )
+    if len(np.unique(y)) < 2:
+        raise DataFileError(f"{data.path}: the labels have a single class ({y.tolist()[0]}); need at least two")
+    return y, task, reason
+
+
+def _auto_task(column, y):
+    """``(task, why)`` of ``--task auto`` (see :func:`choose_task`)."""
+    if y.dtype.kind not in "iuf":
+        return "classification", f"{column!r} holds {'true/false' if y.dtype.kind == 'b' else 'text'} labels"
+    fractional = y[y != np.round(y)]
+    if len(fractional):
+        return "regression", f"{column!r} has non-integer values such as {fractional[0]:g}"
+    n = len(np.unique(y))
+    if n > MAX_AUTO_CLASSES:
+        return "regression", f"{column!r} has {n} distinct whole-number values, more than {MAX_AUTO_CLASSES}"
+    return "classification", f"{column!r} has {n} distinct whole-number values, at most {MAX_AUTO_CLASSES}"
+
+
+def _where(data, column, i):
+    """Where label ``i`` is, for messages: ``path line N`` or ``path: y[i]``."""
+    return f"{data.path} line {data.lines[i]}" if data.is_csv else f"{data.path}: {column}[{i}]"
+
+
+def _numbers(data, column, values, hint):
+    """``values`` (cell strings, or an array) as float64; DataFileError naming the first that is not a number."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    for i, value in enumerate(values.tolist() if isinstance(values, np.ndarray) else values):
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            text = str(value).strip()
+            shown = "empty" if not text else f"{text!r}, not a number"
+            raise DataFileError(f"{_where(data, column, i)}: target {column!r} is {shown} ({hint})") from None
+    raise AssertionError("unreachable: every value converted one by one")
+
+
+def _check_finite(data, column, y):
+    """DataFileError at the first NaN or infinite number of ``y``."""
+    bad = np.flatnonzero(~np.isfinite(y))
+    if len(bad):
+        i = int(bad[0])
+        raise DataFileError(f"{_where(data, column, i)}: target {column!r} is {y[i]} (must be finite)")
+
+
+def true_values(data, target):
+    """The targets of ``data`` as float64, to score a regression model.
+
+    Raises
+    ------
+    DataFileError
+        A target that is not a finite number; missing targets.
+
+    Examples
+    --------
+    >>> data = DataFile("a.csv", header=["x", "price"], rows=[["0", "2.5"], ["0", " 3"]], lines=[2, 3])
+    >>> true_values(data, "price").tolist()
+    [2.5, 3.0]
+    """
+    column = target_column(data, target, required=True)
+    y = _numbers(data, column, raw_labels(data, column), "a regression model is scored on numbers")
+    _check_finite(data, column, y)
+    return y
+
+
+def true_targets(data, target, model):
+    """The true labels (classifier: :func:`true_labels`) or values (regressor) of ``data``, to score ``model`` on."""
+    estimator = final_estimator(model)
+    if not is_regressor(estimator):
+        return true_labels(data, target, estimator.classes_)
+    if estimator.n_outputs_ != 1:
+        raise DataFileError(f"the model predicts {estimator.n_outputs_} targets; the command line scores one column")
+    return true_values(data, target)
+
+
+# --------------------------------------------------------------------- fitted models
+
+
 def final_estimator(model):
-    """The classifier of ``model``: its last step for a Pipeline, else ``model`` itself."""
+    """The estimator of ``model`` (classifier or regressor): its last step for a Pipeline, else ``model``."""
     return model[-1] if isinstance(model, Pipeline) else model
 
 
@@ -514,9 +676,9 @@ def true_labels(data, target, classes):
                 number = float(text)
                 label = next((c for c in classes.tolist() if c == number), _MISSING)
         if label is _MISSING:
-            where = f"{data.path} line {data.lines[i]}" if data.is_csv else f"{data.path}: {column}[{i}]"
+            known = join_names(classes.tolist())
             raise DataFileError(
-                f"{where}: label {text!r} is not one of the model's classes ({join_names(classes.tolist())})"
+                f"{_where(data, column, i)}: label {text!r} is not one of the model's classes ({known})"
             )
         out.append(label)
     return np.array(out, dtype=classes.dtype)

@@ -5,7 +5,8 @@ reads a CSV (header and cell strings) or an ``.npz`` (arrays) into a
 :class:`DataFile`, without deciding which column is the label; the second
 step is in :mod:`skfastgrnn._datacolumns` (:func:`training_data`,
 :func:`model_input`, :func:`true_labels`). :func:`check_writable`,
-:func:`make_output_dir` and :func:`write_csv` check and write the outputs.
+:func:`check_model_writable` and :func:`make_output_dir` check the outputs
+before any long work starts; :func:`write_csv` writes one.
 
 Every mistake in a file raises :class:`DataFileError` (a ``ValueError``) with
 one line that names the file and, where it can, the line of the CSV or the
@@ -30,8 +31,10 @@ Examples
 """
 
 import csv
+import json
 import os
 import sys
+import tempfile
 import zipfile
 
 import numpy as np
@@ -39,16 +42,19 @@ import numpy as np
 __all__ = [
     "DataFile",
     "DataFileError",
+    "check_model_writable",
     "check_readable",
     "check_writable",
     "join_names",
     "make_output_dir",
+    "metrics_path_for",
     "npz_feature_names",
     "one_line",
     "read_csv",
     "read_data",
     "read_npz",
     "write_csv",
+    "write_json",
 ]
 
 
@@ -341,16 +347,26 @@ def npz_feature_names(data):
 # --------------------------------------------------------------------- writing files
 
 
-def check_writable(path, what="output"):
+def check_writable(path, what="output", replaced=False):
     """Raise DataFileError unless ``path`` can be written; ``"-"`` (standard output) always can.
 
-    Meant to run before any long work, so that a wrong output path fails at once.
+    Meant to run before any long work, so that a wrong output path fails at
+    once rather than after training. The directory must exist and a file
+    must be creatable in it: a temporary file is created there and removed
+    at once (``os.access`` alone says yes to root for ``/proc`` and the
+    like). An existing ``path`` that is written in place only needs to be
+    writable (``/dev/null`` is fine for predictions).
 
     Parameters
     ----------
     path : str
     what : str, default="output"
         What the file holds, for messages ("model", "predictions").
+    replaced : bool, default=False
+        The file is written elsewhere and renamed over ``path`` (models and
+        metrics, see ``atomic_write``): an existing ``path`` must then be a
+        regular file, not a device such as ``/dev/null`` or a pipe, which
+        the rename would replace.
 
     Examples
     --------
@@ -367,8 +383,60 @@ def check_writable(path, what="output"):
         raise DataFileError(f"{path}: is a directory; give the {what} file's name")
     if not os.path.isdir(directory):
         raise DataFileError(f"{path}: cannot write the {what}: directory {directory} does not exist")
+    if os.path.exists(path):
+        if not replaced:  # written in place (a file, /dev/null, a pipe): no new file in the directory
+            if not os.access(path, os.W_OK):
+                raise DataFileError(f"{path}: cannot write the {what}: the file is not writable")
+            return
+        if not os.path.isfile(path):
+            raise DataFileError(
+                f"{path}: cannot write the {what}: not a regular file (the {what} is written to a new file that "
+                "replaces it)"
+            )
     if not os.access(directory, os.W_OK):
         raise DataFileError(f"{path}: cannot write the {what}: directory {directory} is not writable")
+    problem = _cannot_create_in(directory)
+    if problem:
+        raise DataFileError(f"{path}: cannot write the {what}: cannot create a file in {directory} ({problem})")
+
+
+def _cannot_create_in(directory):
+    """Why no file can be created in ``directory`` (tried with a temporary file, removed at once), or None."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".skfastgrnn-check-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
+def metrics_path_for(model_path):
+    """Where the training metrics of ``model_path`` go: its name with ``.metrics.json``.
+
+    Examples
+    --------
+    >>> metrics_path_for("runs/router.safetensors"), metrics_path_for("router.bin")
+    ('runs/router.metrics.json', 'router.bin.metrics.json')
+    """
+    root, ext = os.path.splitext(model_path)
+    return (root if ext.lower() == ".safetensors" else model_path) + ".metrics.json"
+
+
+def check_model_writable(path):
+    """Check, before any long work, that a model and its metrics file can be written to ``path``.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.makedirs("m.metrics.json", exist_ok=True)
+    >>> check_model_writable("m.safetensors")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    skfastgrnn._datafiles.DataFileError: m.metrics.json: is a directory; give the metrics file's name
+    """
+    check_writable(path, "model", replaced=True)
+    check_writable(metrics_path_for(path), "metrics", replaced=True)
 
 
 def make_output_dir(directory):
@@ -388,6 +456,9 @@ def make_output_dir(directory):
         raise DataFileError(f"{directory}: cannot create the output directory ({exc.strerror or exc})") from None
     if not os.access(directory, os.W_OK):
         raise DataFileError(f"{directory}: the output directory is not writable")
+    problem = _cannot_create_in(directory)
+    if problem:
+        raise DataFileError(f"{directory}: cannot create files in the output directory ({problem})")
 
 
 def write_csv(path, header, rows):
@@ -410,3 +481,19 @@ def _write_rows(f, header, rows):
     writer = csv.writer(f, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
+
+
+def write_json(path, document):
+    """Write ``document`` as indented JSON, with a final line end.
+
+    Examples
+    --------
+    >>> write_json("report.json", {"accuracy": 0.5})
+    >>> print(open("report.json").read(), end="")
+    {
+      "accuracy": 0.5
+    }
+    """
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(document, f, indent=2)
+        f.write("\n")

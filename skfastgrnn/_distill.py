@@ -8,6 +8,8 @@ loss and exact gradient live in ``_cells.distillation_loss``.
 """
 
 import os
+import sys
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fi
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv, cross_val_predict
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -30,7 +32,7 @@ from ._cells import softmax
 from ._classifier import FastGRNNClassifier
 from ._persist import load
 from ._sequences import as_steps, concatenate_sequences, is_sequence_list
-from ._validation import restore_on_error
+from ._validation import StrictInterval, restore_on_error
 
 #: floor of predict_proba before the log: a probability of exactly 0 becomes a
 #: logit of about -708, whose soft target is 0 for any sensible temperature,
@@ -206,6 +208,13 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         on breast_cancer they lost 0.4 / 0.5 points, on routing and with a
         FastGRNN teacher they changed nothing (within ±0.12). Hence the
         default None.
+    verbose : int, default=0
+        0 prints nothing. 1 prints to stderr, as ``fit`` goes, the phase it is
+        in and how long each took: the teacher's fit (or its loading), the
+        out-of-fold soft targets (``cv``), and the student's training, whose
+        epochs are printed one line each (the student is trained with
+        ``verbose=1`` unless it has its own ``verbose``; ``student_`` keeps
+        the student's own value).
 
     Attributes
     ----------
@@ -242,7 +251,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     Whether a teacher helps depends on the teacher and the data;
     ``docs/distillation.md`` has measurements (a hidden-64 FastGRNN teacher
-    gained about 2 points on digits, gradient boosting did not, whether it
+    helped on digits, gradient boosting did not, whether it
     scored its own training rows or, with ``cv=5``, held-out folds; a transfer
     set gained most).
 
@@ -265,17 +274,25 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "teacher": [HasMethods(["fit"]), str, os.PathLike, None],
         "student": [FastGRNNClassifier, None],
-        "temperature": [Interval(Real, 0, None, closed="neither")],
-        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "temperature": [StrictInterval(Real, 0, None, closed="neither")],
+        "alpha": [StrictInterval(Real, 0, 1, closed="both")],
         "cv": ["cv_object"],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, teacher=None, student=None, *, temperature=3.0, alpha=0.7, cv=None):
+    def __init__(self, teacher=None, student=None, *, temperature=3.0, alpha=0.7, cv=None, verbose=0):
         self.teacher = teacher
         self.student = student
         self.temperature = temperature
         self.alpha = alpha
         self.cv = cv
+        self.verbose = verbose
+
+    def _progress(self, message, since=None):
+        """With ``verbose``: one line ``[DistilledFastGRNN] message`` to stderr (`` in 1.2s`` since ``since``)."""
+        if self.verbose:
+            took = "" if since is None else f" in {time.perf_counter() - since:.1f}s"
+            print(f"[{type(self).__name__}] {message}{took}", file=sys.stderr, flush=True)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, X_unlabeled=None):
@@ -306,6 +323,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self : DistilledFastGRNN
             The fitted model (``teacher_``, ``student_``, ``classes_``).
         """
+        started = time.perf_counter()
         with restore_on_error(self):
             X_teacher, X_unlabeled_teacher = X, X_unlabeled
             # sequences (3-D arrays, lists of (T_i, D) arrays, NaN padding) go to
@@ -349,6 +367,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             X_student, y_student, weight = X, y, sample_weight
             n_transfer = 0
             if X_unlabeled is not None:
+                self._progress(f"teacher: labelling {len(X_unlabeled)} rows of X_unlabeled")
                 _, extra = soft_targets(teacher, X_unlabeled_teacher, self.temperature)
                 if extra.shape[0] != X_unlabeled.shape[0]:
                     raise ValueError(
@@ -363,6 +382,14 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     weight = np.concatenate([sample_weight, np.full(n_transfer, sample_weight.mean())])
 
             student = clone(self.student) if self.student is not None else FastGRNNClassifier()
+            own_verbose = student.verbose
+            if self.verbose and not own_verbose:
+                student.set_params(verbose=1)  # the student's epochs are the progress of the longest phase
+            self._progress(
+                f"student: training {type(student).__name__}(hidden_dim={student.hidden_dim}) on {len(y_student)} "
+                f"rows for at most {student.epochs} epochs (temperature={self.temperature}, alpha={self.alpha})"
+            )
+            since = time.perf_counter()
             student.fit_distilled(
                 X_student,
                 y_student,
@@ -372,6 +399,9 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 sample_weight=weight,
                 classes=classes,
             )
+            student.set_params(verbose=own_verbose)
+            self._progress(f"student: trained {student.n_iter_} epochs", since)
+            self._progress("fit: done", started)
             self.teacher_ = teacher
             self.student_ = student
             self.classes_ = student.classes_
@@ -388,6 +418,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         teacher = self.teacher
         if isinstance(teacher, (str, os.PathLike)):
+            self._progress(f"teacher: loading {os.fspath(teacher)}")
             return load(teacher), None  # a saved model is fitted by construction
         if teacher is None:
             teacher = HistGradientBoostingClassifier(random_state=0)
@@ -399,6 +430,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         if isinstance(teacher, FrozenEstimator):
             check_is_fitted(teacher)  # NotFittedError when the wrapped model was never fitted
+            self._progress(f"teacher: the frozen {type(teacher.estimator).__name__}, used as fitted")
             return teacher, None
         # a teacher fitted on y knows only y's classes, and the student needs two
         # (a frozen teacher may know more, so this waits until here)
@@ -413,9 +445,12 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         # the folds are checked before any teacher is fitted: a bad cv fails fast
         folds = None if self.cv is None else self._folds(X, y, labels)
         teacher = clone(teacher)
-        if sample_weight is None:
-            return teacher.fit(X, y), folds
-        return teacher.fit(X, y, sample_weight=sample_weight), folds
+        self._progress(f"teacher: fitting {type(teacher).__name__} on {len(y)} rows")
+        since = time.perf_counter()
+        fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        teacher.fit(X, y, **fit_params)
+        self._progress("teacher: fitted", since)
+        return teacher, folds
 
     def _folds(self, X, y, labels):
         """The (train, test) index pairs of ``cv``, drawn once and checked.
@@ -462,6 +497,8 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "out-of-fold soft targets need a teacher that learns exactly the classes of y (or use cv=None)."
             )
         method = "predict_proba" if hasattr(teacher, "predict_proba") else "decision_function"
+        self._progress(f"soft targets: out of fold, {len(folds)} more teacher fits (cv={self.cv!r})")
+        since = time.perf_counter()
         # cross_val_predict orders the columns by np.unique(y), the student's class order
         scores = cross_val_predict(
             clone(prototype),
@@ -472,6 +509,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             params=None if sample_weight is None else {"sample_weight": sample_weight},
         )
         logits = _scores_to_logits(scores, method, classes)
+        self._progress("soft targets: computed out of fold", since)
         return classes, softmax(logits / self.temperature)
 
     # ---------------------------------------------------------- predict
@@ -579,5 +617,8 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
 
 def _is_sequence_input(X):
-    """A 3-D array or a list of 2-D sequences (not 2-D rows)."""
-    return is_sequence_list(X) or getattr(X, "ndim", None) == 3
+    """A 3-D array or a list of 2-D sequences (not 2-D rows); an array of more dimensions is a clear error."""
+    ndim = getattr(X, "ndim", None)
+    if (ndim or 0) > 3 or (ndim is None and isinstance(X, (list, tuple)) and len(X) and np.ndim(X[0]) > 2):
+        as_steps(X)  # raises the error that names the accepted layouts
+    return is_sequence_list(X) or ndim == 3

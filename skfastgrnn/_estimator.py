@@ -15,7 +15,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, check_X_y, validate_data
 
 from ._cells import CELLS, NONLINEARITIES, Layout
@@ -25,6 +25,7 @@ from ._optim import adam_state
 from ._sequences import fold_steps
 from ._train import History, TrainingConfig, TrainingData, TrainingLoop
 from ._validation import (
+    StrictInterval,
     as_rows,
     check_padding,
     resolve_batch_size,
@@ -214,29 +215,29 @@ class BaseFastGRNN(DeploymentMixin, BaseEstimator):
     """Base class of FastGRNNClassifier and FastGRNNRegressor; not for direct use."""
 
     _parameter_constraints = {
-        "hidden_dim": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "hidden_dim": [StrictInterval(Integral, 1, None, closed="left"), tuple, list],
         "cell": [StrOptions(set(CELLS))],
-        "rank": [Interval(Integral, 1, None, closed="left"), None],
-        "u_rank": [Interval(Integral, 1, None, closed="left"), None],
+        "rank": [StrictInterval(Integral, 1, None, closed="left"), None],
+        "u_rank": [StrictInterval(Integral, 1, None, closed="left"), None],
         "gate_nonlinearity": [StrOptions(set(NONLINEARITIES))],
         "update_nonlinearity": [StrOptions(set(NONLINEARITIES))],
-        "n_timesteps": [Interval(Integral, 1, None, closed="left")],
-        "fold": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "validation_split": [Interval(Real, 0, 1, closed="left")],
-        "early_stopping_patience": [Interval(Integral, 1, None, closed="left"), None],
-        "lr_decay": [Interval(Real, 0, 1, closed="right")],
-        "lr_decay_step": [Interval(Integral, 1, None, closed="left")],
-        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "n_timesteps": [StrictInterval(Integral, 1, None, closed="left")],
+        "fold": [StrictInterval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "learning_rate": [StrictInterval(Real, 0, None, closed="neither")],
+        "batch_size": [StrictInterval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "epochs": [StrictInterval(Integral, 1, None, closed="left")],
+        "validation_split": [StrictInterval(Real, 0, 1, closed="left")],
+        "early_stopping_patience": [StrictInterval(Integral, 1, None, closed="left"), None],
+        "lr_decay": [StrictInterval(Real, 0, 1, closed="right")],
+        "lr_decay_step": [StrictInterval(Integral, 1, None, closed="left")],
+        "grad_clip": [StrictInterval(Real, 0, None, closed="neither"), None],
         "grad_clip_mode": [StrOptions({"value", "norm"})],
-        "adam_beta1": [Interval(Real, 0, 1, closed="left")],
-        "adam_beta2": [Interval(Real, 0, 1, closed="left")],
-        "adam_epsilon": [Interval(Real, 0, None, closed="neither")],
-        "l2_reg": [Interval(Real, 0, None, closed="left")],
-        "w_sparsity": [Interval(Real, 0, 1, closed="left")],
-        "u_sparsity": [Interval(Real, 0, 1, closed="left")],
+        "adam_beta1": [StrictInterval(Real, 0, 1, closed="left")],
+        "adam_beta2": [StrictInterval(Real, 0, 1, closed="left")],
+        "adam_epsilon": [StrictInterval(Real, 0, None, closed="neither")],
+        "l2_reg": [StrictInterval(Real, 0, None, closed="left")],
+        "w_sparsity": [StrictInterval(Real, 0, 1, closed="left")],
+        "u_sparsity": [StrictInterval(Real, 0, 1, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],

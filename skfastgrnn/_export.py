@@ -3,10 +3,10 @@
 The exporters live in three modules:
 
 - :mod:`skfastgrnn._export_common`: the one description of the network both
-  read (:func:`~skfastgrnn._export_common._network`: the classifier's
-  parameters as it computes with them, the scaler steps folded into one
-  affine map, the cell's scalars), with the handling of padded and folded
-  rows they share;
+  read (:func:`~skfastgrnn._export_common.describe_network`: the
+  classifier's or regressor's parameters as it computes with them, the
+  scaler steps folded into one affine map, the cell's scalars), with the
+  handling of padded and folded rows they share;
 - :mod:`skfastgrnn._export_c`: :func:`export_c`, ``<name>.h`` and ``<name>.c``;
 - :mod:`skfastgrnn._export_onnx`: :func:`to_onnx`, an ``onnx.ModelProto``.
 

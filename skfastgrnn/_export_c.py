@@ -15,14 +15,16 @@ exactness): with ``D`` values each when they are the same at every step (a
 SequenceScaler), else one per input column (``T * D``).
 
 This module writes what every cell shares (the matrices, the reading of a
-row, the input projection, the output layer and softmax, the header); each
-cell's step is written by its class (``c_step`` and its helpers, in
-``skfastgrnn/_cells/<cell>.py``) and each nonlinearity's C function comes
-from :data:`skfastgrnn._cells.C_NONLINEARITIES`. What the network is comes
-from :func:`skfastgrnn._export_common._network`.
+row, the input projection, the output layer, the header); each cell's step is
+written by its class (``c_step`` and its helpers, in
+``skfastgrnn/_cells/<cell>.py``) and each nonlinearity's C function comes from
+:data:`skfastgrnn._cells.C_NONLINEARITIES`. What differs between a classifier
+and a regressor is the public API on top of the shared forward pass
+(:class:`_ClassifierAPI`: class labels, argmax and softmax;
+:class:`_RegressorAPI`: the outputs written to the caller's buffer). What the
+network is comes from :func:`skfastgrnn._export_common.describe_network`.
 """
 
-import errno
 import os
 import re
 
@@ -30,7 +32,7 @@ import numpy as np
 
 from ._cells import C_NONLINEARITIES
 from ._export_common import describe_network
-from ._files import atomic_write
+from ._files import atomic_write, prepare_export_directory
 from ._version import __version__
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -246,7 +248,7 @@ class _CWriter:
         else:
             lines.append(f"        {p}_mv_W(xt, a);")
         lines += self.cell.c_step(net, self)  # the recurrent product, the cell's update of h
-        K = net.n_classes
+        K = net.n_outputs
         lines += [
             "    }",
             f"    {p}_mv_W_out(h, logits);",
@@ -310,7 +312,7 @@ class _CWriter:
 
     def render(self, package_version):
         net, p, P = self.net, self.p, self.P
-        K = net.n_classes
+        api = (_RegressorAPI if net.is_regressor else _ClassifierAPI)(net, p, P)
         data = []
         for mname, m in net.matrices.items():
             data += _c_matrix(p, m, self.formats[mname]) + [""]
@@ -327,7 +329,6 @@ class _CWriter:
             if v is not None:
                 data += _c_array("float", f"{p}_{sname}", v, _c_float) + [""]
                 scaler_bytes += 4 * v.size
-        labels = [_c_string(c) for c in net.classes]
 
         used = sorted({net.update} | ({net.gate} if self.cell.uses_gate else set()))
         funcs = []
@@ -341,9 +342,9 @@ class _CWriter:
             "csr_weight_bytes": sum(s[1] for s in self.sizes.values()) + other_bytes,
             "scaler_bytes": scaler_bytes,
             "scaler_layout": None if not scaler_bytes else ("per_channel" if net.scaler_per_channel else "per_column"),
-            "label_bytes": sum(len(str(c).encode("utf-8")) + 1 for c in net.classes),
-            # the forward pass's buffers plus predict's logits (predict_proba uses proba)
-            "state_bytes": 4 * (sum(self._buffers().values()) + K),
+            "label_bytes": api.label_bytes,
+            # the forward pass's buffers plus what the public functions add on the stack
+            "state_bytes": 4 * (sum(self._buffers().values()) + api.stack_floats),
             "quantized": net.quantized,
             "fold": net.fold,
             "matrices": [
@@ -360,10 +361,10 @@ class _CWriter:
             ],
             "omitted": list(net.omitted),
         }
-        summary = _summary_lines(net, report)
+        summary = _summary_lines(net, report, api.counted)
 
         if not scaler_bytes:
-            scaler_note = "no scaler: pass rows as the classifier saw them"
+            scaler_note = f"no scaler: pass rows as the {api.kind} saw them"
         elif net.scaler_per_channel:
             scaler_note = "the scaler (D statistics, shared by every step) is applied inside: pass raw rows"
         else:
@@ -377,7 +378,7 @@ class _CWriter:
                 f"#define {P}_FOLD {net.fold}",
             ]
         header = [
-            f"/* {p}.h: FastGRNN classifier exported by skfastgrnn {package_version} (export_c). C99, no malloc,",
+            f"/* {p}.h: FastGRNN {api.kind} exported by skfastgrnn {package_version} (export_c). C99, no malloc,",
             " * reentrant, needs only libm. Generated file: re-export rather than edit.",
             " *",
             *[f" * {line}" for line in summary],
@@ -408,18 +409,10 @@ class _CWriter:
                 ]
             ),
             f"#define {P}_N_FEATURES {net.n_features}",
-            f"#define {P}_N_CLASSES {K}",
+            api.count_define,
             f"#define {P}_HIDDEN_DIM {net.hidden_dim}",
             "",
-            f"/* the class labels as text, in the order of the indices {p}_predict returns */",
-            f"extern const char *const {p}_class_labels[{P}_N_CLASSES];",
-            "",
-            f"/* index of the most probable class of the row x ({P}_N_FEATURES floats) */",
-            f"int {p}_predict(const float *x);",
-            "",
-            f"/* class probabilities of the row x, written to proba ({P}_N_CLASSES floats) */",
-            f"void {p}_predict_proba(const float *x, float *proba);",
-            "",
+            *api.declarations(),
             "#ifdef __cplusplus",
             "}",
             "#endif",
@@ -434,12 +427,52 @@ class _CWriter:
             "",
             f'#include "{p}.h"',
             "",
-            f"const char *const {p}_class_labels[{P}_N_CLASSES] = {{{', '.join(labels)}}};",
-            "",
+            *api.data(),
             *data,
             *funcs,
             *self._forward(),
             "",
+            *api.definitions(),
+        ]
+        return "\n".join(header), "\n".join(source), report
+
+
+class _ClassifierAPI:
+    """A classifier's public C API over ``<p>_forward``: class labels, the argmax, the softmax."""
+
+    kind = "classifier"
+
+    def __init__(self, net, p, P):
+        self.net, self.p, self.P = net, p, P
+        self.count_define = f"#define {P}_N_CLASSES {net.n_classes}"
+        self.counted = f"{net.n_classes} classes"
+        self.label_bytes = sum(len(str(c).encode("utf-8")) + 1 for c in net.classes)
+        self.stack_floats = net.n_classes  # predict's logits (predict_proba uses proba)
+
+    def declarations(self):
+        """The header's lines after the defines."""
+        p, P = self.p, self.P
+        return [
+            f"/* the class labels as text, in the order of the indices {p}_predict returns */",
+            f"extern const char *const {p}_class_labels[{P}_N_CLASSES];",
+            "",
+            f"/* index of the most probable class of the row x ({P}_N_FEATURES floats) */",
+            f"int {p}_predict(const float *x);",
+            "",
+            f"/* class probabilities of the row x, written to proba ({P}_N_CLASSES floats) */",
+            f"void {p}_predict_proba(const float *x, float *proba);",
+            "",
+        ]
+
+    def data(self):
+        """The source's first definitions: the class labels."""
+        labels = ", ".join(_c_string(c) for c in self.net.classes)
+        return [f"const char *const {self.p}_class_labels[{self.P}_N_CLASSES] = {{{labels}}};", ""]
+
+    def definitions(self):
+        """The source's public functions, after ``<p>_forward``."""
+        p, K = self.p, self.net.n_classes
+        return [
             f"int {p}_predict(const float *x)",
             "{",
             f"    float logits[{K}];",
@@ -472,10 +505,46 @@ class _CWriter:
             "}",
             "",
         ]
-        return "\n".join(header), "\n".join(source), report
 
 
-def _summary_lines(net, report):
+class _RegressorAPI:
+    """A regressor's public C API: ``<p>_predict`` writes the network's outputs, the predictions, to ``out``."""
+
+    kind = "regressor"
+
+    def __init__(self, net, p, P):
+        self.net, self.p, self.P = net, p, P
+        K = net.n_outputs
+        self.count_define = f"#define {P}_N_OUTPUTS {K}"
+        self.counted = f"{K} output" + ("s" if K != 1 else "")
+        self.label_bytes = 0
+        self.stack_floats = 0  # predict writes into the caller's out
+
+    def declarations(self):
+        p, P = self.p, self.P
+        return [
+            f"/* the predicted targets of the row x ({P}_N_FEATURES floats), written to out ({P}_N_OUTPUTS floats:",
+            " * the columns of y in the order they were fitted, in the units of y; one value for a 1-D y) */",
+            f"void {p}_predict(const float *x, float *out);",
+            "",
+        ]
+
+    def data(self):
+        return []
+
+    def definitions(self):
+        p = self.p
+        return [
+            f"void {p}_predict(const float *x, float *out)",
+            "{",
+            "    /* the network's outputs are the predictions: the target scaling is folded into W_out and b_out */",
+            f"    {p}_forward(x, out);",
+            "}",
+            "",
+        ]
+
+
+def _summary_lines(net, report, counted):
     low_rank = [n for n in ("W1", "U1") if n in net.matrices]
     layout = {
         "per_channel": f" (per channel: {net.n_step_features} values each, shared by every step)",
@@ -487,7 +556,7 @@ def _summary_lines(net, report):
         folded = f" read {net.fold} at a time ({net.n_steps} steps of {net.n_inputs} inputs)"
     lines = [
         f"cell {net.cell}, gate {net.gate}, update {net.update}, hidden {net.hidden_dim}, "
-        f"{net.n_timesteps} timesteps x {net.n_step_features} features{folded}, {net.n_classes} classes"
+        f"{net.n_timesteps} timesteps x {net.n_step_features} features{folded}, {counted}"
         + (", low rank " + " ".join(n[0] for n in low_rank) if low_rank else ""),
         f"weights {report['weight_bytes']} bytes as written (all dense: {report['dense_weight_bytes']}, "
         f"all CSR: {report['csr_weight_bytes']}); scaler {report['scaler_bytes']} bytes{layout}; "
@@ -503,56 +572,50 @@ def _summary_lines(net, report):
     return lines
 
 
-def _prepare_directory(directory):
-    directory = os.fspath(directory)
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise NotADirectoryError(errno.ENOTDIR, f"{directory}: exists and is not a directory")
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as exc:
-        raise type(exc)(exc.errno, f"{directory}: cannot create the export directory ({exc.strerror})") from exc
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise PermissionError(errno.EACCES, f"{directory}: the export directory is not writable")
-    return directory
-
-
 def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
     """Write the fitted model as self-contained C99 source: ``<name>.h`` and ``<name>.c``.
 
     The generated code needs no dynamic memory and nothing beyond libm
     (``tanhf``, ``expf``); every function is reentrant (the state lives on the
-    stack). It offers::
+    stack). For a classifier it offers::
 
         int  <name>_predict(const float *x);                 /* class index */
         void <name>_predict_proba(const float *x, float *proba);
         extern const char *const <name>_class_labels[];      /* classes_ as text */
 
+    and for a :class:`~skfastgrnn.FastGRNNRegressor`::
+
+        void <name>_predict(const float *x, float *out);     /* the predictions */
+
     where ``x`` is one row laid out ``[x_1 .. x_T]`` (``<NAME>_N_FEATURES``
-    floats, raw values: the scaler steps are applied inside) and ``proba``
-    receives ``<NAME>_N_CLASSES`` floats in ``classes_`` order. A sequence
+    floats, raw values: the scaler steps are applied inside), ``proba``
+    receives ``<NAME>_N_CLASSES`` floats in ``classes_`` order and ``out``
+    ``<NAME>_N_OUTPUTS`` floats (``n_outputs_``, in the units of ``y``: the
+    regressor's target scaling is in its output layer). A sequence
     shorter than ``T`` is NaN-padded after its end, as in Python: the C code
     reads the row step by step and stops at the first step whose first value
     is NaN, the state staying as it is, so the output is the Python model's
     for the padded row. A folded model (``fold_ = k > 1``) still takes the
     raw row: the C code reads ``k`` timesteps per step (``<NAME>_FOLD``),
     zero-fills them after the sequence's end, and never reads past the
-    row's ``T * D`` floats when ``T`` is not a multiple of ``k``. The computation is in float32: the outputs match the
-    Python model to about 1e-6 (``docs/export.md``).
+    row's ``T * D`` floats when ``T`` is not a multiple of ``k``. The
+    computation is in float32: the outputs match the Python model to about
+    1e-6 (times the targets' scale for a regressor; ``docs/export.md``).
 
     Parameters
     ----------
-    model : FastGRNNClassifier or Pipeline
+    model : FastGRNNClassifier, FastGRNNRegressor or Pipeline
         Fitted; a Pipeline may hold StandardScaler and
         :class:`~skfastgrnn.SequenceScaler` steps (and "passthrough"), in
-        any order, before one FastGRNNClassifier. They are folded into one
-        ``(x - mean) / scale`` applied in C (folding it into W would need one
-        W per timestep where the statistics differ per column): ``D`` means
-        and scales applied at every step when the result is the same at
-        every step (SequenceScaler steps only), else one per input column
-        (``T * D``, as a StandardScaler needs). A quantized
-        model (:meth:`~FastGRNNClassifier.quantize`) is written with int8
-        matrices and one float scale each; a pruned or sparse-trained one
-        keeps its exact zeros.
+        any order, before one FastGRNNClassifier or FastGRNNRegressor. They
+        are folded into one ``(x - mean) / scale`` applied in C (folding it
+        into W would need one W per timestep where the statistics differ per
+        column): ``D`` means and scales applied at every step when the
+        result is the same at every step (SequenceScaler steps only), else
+        one per input column (``T * D``, as a StandardScaler needs). A
+        quantized model (:meth:`~FastGRNNClassifier.quantize`) is written
+        with int8 matrices and one float scale each; a pruned or
+        sparse-trained one keeps its exact zeros.
     directory : str or os.PathLike
         Created if missing. Each file is written atomically (a temporary file
         renamed over the old one).
@@ -573,26 +636,26 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
         scalers' mean and scale: ``8 * D`` per channel, ``8 * T * D`` per
         column, 4 bytes per value fewer without a mean or a scale, 0
         without a scaler), ``scaler_layout`` (``"per_channel"``,
-        ``"per_column"`` or None),
-        ``label_bytes`` (the class-label strings), ``state_bytes`` (the stack
-        buffers of one ``predict`` call; loop counters and call frames are the
-        compiler's), ``quantized``, ``fold`` (the model's ``fold_``: the
-        input matrix has ``fold * D`` rows), per-matrix ``matrices`` rows and
-        ``omitted`` (weights that cannot change the
-        output and are left out, e.g. U with one timestep). The same summary
-        heads ``<name>.h`` as a comment.
+        ``"per_column"`` or None), ``label_bytes`` (the class-label
+        strings; 0 for a regressor), ``state_bytes`` (the stack buffers of
+        one ``predict`` call, a regressor's ``out`` not included; loop
+        counters and call frames are the compiler's), ``quantized``,
+        ``fold`` (the model's ``fold_``: the input matrix has ``fold * D``
+        rows), per-matrix ``matrices`` rows and ``omitted`` (weights that
+        cannot change the output and are left out, e.g. U with one
+        timestep). The same summary heads ``<name>.h`` as a comment.
 
     Raises
     ------
     sklearn.exceptions.NotFittedError
-        The classifier or a scaler is not fitted.
+        The estimator or a scaler is not fitted.
     TypeError
-        Not a FastGRNNClassifier or a Pipeline of StandardScaler /
-        SequenceScaler steps ending with one.
+        Not a FastGRNNClassifier or FastGRNNRegressor, or a Pipeline of
+        StandardScaler / SequenceScaler steps ending with one.
     ValueError
         ``name`` is not a C identifier, ``sparse`` is not one of its
         choices, the weights are not finite, or a scaler was fitted on
-        other rows than the classifier.
+        other rows than the estimator.
     OSError
         ``directory`` is a file, cannot be created or is not writable (the
         message names it).
@@ -621,7 +684,7 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
     _check_c_name(name)
     net = describe_network(model, "export_c")
     header, source, report = _CWriter(net, name, sparse).render(__version__)
-    directory = _prepare_directory(directory)
+    directory = prepare_export_directory(directory)
     paths = {"header": os.path.join(directory, name + ".h"), "source": os.path.join(directory, name + ".c")}
     # the source first: a reader that sees the new header finds its matching source
     atomic_write(paths["source"], source.encode("utf-8"))

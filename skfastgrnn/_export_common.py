@@ -1,14 +1,20 @@
 """What the exporters write: the fitted model as one description of the network.
 
-:func:`_network` reads a fitted classifier, or a Pipeline of StandardScaler /
-SequenceScaler steps and a classifier, into a :class:`_Network`: the
-classifier's parameters exactly as it computes with them (the dequantized
-int8 values for a quantized model, with the int8 tensors and their scales
-alongside), the scaler steps folded into one affine map, and the cell's
-scalars after their sigmoid. The C writer (:mod:`skfastgrnn._export_c`) and
-the ONNX writer (:mod:`skfastgrnn._export_onnx`) read only that description,
-and ask the cell (``net.cell_class``, see :class:`skfastgrnn._cells.Cell`) for
-what differs between cells.
+:func:`describe_network` reads a fitted classifier or regressor, or a Pipeline
+of StandardScaler / SequenceScaler steps and one of them, into a
+:class:`_Network`: the estimator's parameters exactly as it computes with them
+(the dequantized int8 values for a quantized model, with the int8 tensors and
+their scales alongside), the scaler steps folded into one affine map, and the
+cell's scalars after their sigmoid. The C writer (:mod:`skfastgrnn._export_c`)
+and the ONNX writer (:mod:`skfastgrnn._export_onnx`) read only that
+description, and ask the cell (``net.cell_class``, see
+:class:`skfastgrnn._cells.Cell`) for what differs between cells.
+
+The network's outputs (``h_T W_out + b_out``) are the classifier's logits,
+and the regressor's predictions (its target scaling is folded into ``W_out``
+and ``b_out``); ``net.classes`` (None for a regressor) is all the writers
+look at to choose their task-specific head: argmax and softmax with class
+labels, or the outputs as they are.
 
 Both read one row ``[x_1 .. x_T]`` of ``T * D`` floats and accept sequences
 shorter than ``T``: NaN after a sequence's end is padding, and the first step
@@ -39,6 +45,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._cells import CELLS
 from ._classifier import FastGRNNClassifier
+from ._regressor import FastGRNNRegressor
 from ._scaler import SequenceScaler
 
 #: float32 rounding of a scaler mean, in standardized units, above which export warns
@@ -69,7 +76,7 @@ class _Network:
     n_timesteps: int  # T, raw timesteps of a row
     n_step_features: int  # D, raw features per timestep (what the scaler sees)
     hidden_dim: int
-    classes: np.ndarray
+    classes: np.ndarray | None  # the classifier's classes_; None for a regressor
     gate: str
     update: str
     matrices: dict  # name -> _Matrix, in layout order (W or W1, W2; U or U1, U2; W_out)
@@ -105,8 +112,17 @@ class _Network:
         return self.n_features - (self.n_steps - 1) * self.n_inputs
 
     @property
+    def n_outputs(self):
+        """Outputs of the network (the columns of W_out): the classes, or the regressor's targets."""
+        return self.vectors["b_out"].size
+
+    @property
     def n_classes(self):
         return len(self.classes)
+
+    @property
+    def is_regressor(self):
+        return self.classes is None
 
     @property
     def cell_class(self):
@@ -127,31 +143,35 @@ class _Network:
 
 
 _SCALERS = (StandardScaler, SequenceScaler)
+_ESTIMATORS = (FastGRNNClassifier, FastGRNNRegressor)
 
 
 def _unpack(model, what):
-    """The classifier and the scaler steps of ``model``, with clear errors."""
-    if isinstance(model, FastGRNNClassifier):
+    """The classifier or regressor and the scaler steps of ``model``, with clear errors."""
+    if isinstance(model, _ESTIMATORS):
         check_is_fitted(model)
         return model, []
     if isinstance(model, Pipeline):
         steps = [(name, est) for name, est in model.steps if est is not None and est != "passthrough"]
-        if not steps or not isinstance(steps[-1][1], FastGRNNClassifier):
+        if not steps or not isinstance(steps[-1][1], _ESTIMATORS):
             last = type(steps[-1][1]).__name__ if steps else "nothing"
-            raise TypeError(f"{what} needs a Pipeline ending with a FastGRNNClassifier; this one ends with {last}.")
+            raise TypeError(
+                f"{what} needs a Pipeline ending with a FastGRNNClassifier or a FastGRNNRegressor; this one ends "
+                f"with {last}."
+            )
         for name, est in steps[:-1]:
             # exact types: a subclass may transform differently
             if type(est) not in _SCALERS:
                 raise TypeError(
                     f"{what} cannot export the Pipeline step {name!r} ({type(est).__name__}): only StandardScaler "
-                    "and SequenceScaler steps followed by one FastGRNNClassifier are supported."
+                    "and SequenceScaler steps followed by one FastGRNNClassifier or FastGRNNRegressor are supported."
                 )
             check_is_fitted(est)
         check_is_fitted(steps[-1][1])
         return steps[-1][1], [est for _, est in steps[:-1]]
     raise TypeError(
-        f"{what} needs a fitted FastGRNNClassifier or a Pipeline of StandardScaler / SequenceScaler steps and a "
-        f"FastGRNNClassifier; got a {type(model).__name__}."
+        f"{what} needs a fitted FastGRNNClassifier or FastGRNNRegressor, or a Pipeline of StandardScaler / "
+        f"SequenceScaler steps and one of them; got a {type(model).__name__}."
     )
 
 
@@ -224,13 +244,21 @@ def _fold_scalers(scalers, n_timesteps, n_step_features):
 
 
 def describe_network(model, what):
-    """The :class:`_Network` of a fitted classifier or Pipeline; ``what`` names the caller in errors.
+    """The :class:`_Network` of a fitted classifier, regressor or Pipeline; ``what`` names the caller in errors.
 
-    The only place the exporters read the classifier's state: its fitted
-    network (``network_``) and ``classes_``.
+    The only place the exporters read the estimator's state: its fitted
+    network (``network_``), and ``classes_`` for a classifier or
+    ``n_outputs_`` for a regressor (whose network's outputs are its
+    predictions: the target scaling is folded into the output layer).
     """
-    clf, scalers = _unpack(model, what)
-    network = clf.network_
+    est, scalers = _unpack(model, what)
+    network = est.network_
+    if isinstance(est, FastGRNNClassifier):
+        classes, n_outputs = est.classes_, len(est.classes_)
+    else:
+        classes, n_outputs = None, est.n_outputs_
+    if network.layout.n_outputs != n_outputs:
+        raise ValueError(f"{what}: the network has {network.layout.n_outputs} outputs, the estimator {n_outputs}.")
     layout, T, fold = network.layout, network.n_timesteps, network.fold
     if layout.n_step_features != fold * network.n_step_features:
         raise ValueError(
@@ -258,7 +286,7 @@ def describe_network(model, what):
         n_timesteps=T,
         n_step_features=network.n_step_features,
         hidden_dim=H,
-        classes=clf.classes_,
+        classes=classes,
         gate=network.gate,
         update=network.update,
         matrices=matrices,

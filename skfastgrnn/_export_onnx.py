@@ -5,17 +5,20 @@ fixed number of timesteps: one MatMul projects every timestep's input at once,
 then MatMul/Add/Mul/Sub and Sigmoid/Tanh/Relu/Clip per step, and a Where that
 keeps the state over padding (IsNaN of each step's first value, Or-ed over the
 steps); int8 weights stay int8 in the file, converted by a Cast and a Mul by
-their scale. Input ``"input"`` (float32, ``[N, T * D]``); outputs ``"label"``
-(the class labels) and ``"probabilities"`` (float32, ``[N, n_classes]``,
-columns in ``classes_`` order). onnx is imported only when :func:`to_onnx`
-runs.
+their scale. Input ``"input"`` (float32, ``[N, T * D]``); outputs, for a
+classifier, ``"label"`` (the class labels) and ``"probabilities"`` (float32,
+``[N, n_classes]``, columns in ``classes_`` order), for a regressor
+``"variable"`` (float32, ``[N, n_outputs]``, skl2onnx's name for a
+regressor's output). onnx is imported only when :func:`to_onnx` runs.
 
 This module writes what every cell shares (the scaler, padding and folding of
 the rows, the input projection, the padding mask, the output layer); each
 cell's recurrence is written by its class (``onnx_steps``, in
 ``skfastgrnn/_cells/<cell>.py``, with the nonlinearities of
-:func:`skfastgrnn._cells.onnx_nonlinearity`). What the network is comes from
-:func:`skfastgrnn._export_common._network`.
+:func:`skfastgrnn._cells.onnx_nonlinearity`). The one part that differs
+between a classifier and a regressor is the head on the outputs
+(:func:`_onnx_head`). What the network is comes from
+:func:`skfastgrnn._export_common.describe_network`.
 """
 
 import numpy as np
@@ -148,13 +151,17 @@ def _onnx_steps_in(g, net):
 
 
 def to_onnx(model):
-    """Build an ONNX model of the fitted classifier (or scaler + classifier Pipeline).
+    """Build an ONNX model of the fitted classifier or regressor (or scaler + estimator Pipeline).
 
     The graph uses standard operators only (opset :data:`ONNX_OPSET`), unrolled
     over the model's fixed number of timesteps: input ``"input"``, float32 of
-    shape ``[N, T * D]`` laid out ``[x_1 .. x_T]``; outputs ``"label"`` (the
-    class labels, int64 / double / bool / string like ``classes_``) and
-    ``"probabilities"`` (float32 ``[N, n_classes]``). Rows may be NaN-padded
+    shape ``[N, T * D]`` laid out ``[x_1 .. x_T]``; outputs, for a
+    classifier, ``"label"`` (the class labels, int64 / double / bool /
+    string like ``classes_``) and ``"probabilities"`` (float32 ``[N,
+    n_classes]``), for a :class:`~skfastgrnn.FastGRNNRegressor` one output
+    ``"variable"`` (float32 ``[N, n_outputs_]``, 2-D even for one target:
+    skl2onnx's convention for regressors; the network's outputs, in the
+    units of ``y``). Rows may be NaN-padded
     after a sequence's end, as in Python: from the first step whose first
     value is NaN on, a Where keeps the state as it is (a masked update), so
     the outputs are the Python model's for padded rows. A folded model
@@ -172,7 +179,7 @@ def to_onnx(model):
 
     Parameters
     ----------
-    model : FastGRNNClassifier or Pipeline
+    model : FastGRNNClassifier, FastGRNNRegressor or Pipeline
         As for :func:`export_c`.
 
     Returns
@@ -210,7 +217,6 @@ def to_onnx(model):
     except ImportError as exc:
         raise ImportError('to_onnx needs the optional dependency onnx: pip install "skfastgrnn[onnx]"') from exc
     net = describe_network(model, "to_onnx")
-    labels = _onnx_labels(net.classes)
     g = _Graph(onnx)
     x, nan_first = _onnx_steps_in(g, net)
     for wname in net.w_names:
@@ -218,38 +224,54 @@ def to_onnx(model):
     u_mats = [_onnx_matrix(g, net.matrices[n]) for n in net.u_names]
     steps = _Steps(g, net, u_mats, nan_first)
     h = net.cell_class.onnx_steps(net, x, steps)  # the cell's recurrence, masked over the padding
-    logits = g.op("Add", g.op("MatMul", h, _onnx_matrix(g, net.matrices["W_out"])), steps.vec("b_out"))
+    outputs, what = _onnx_head(g, net, h, steps)
+    return _onnx_model(onnx, g, net, outputs, what)
+
+
+def _onnx_head(g, net, h, steps):
+    """The output layer and the task's outputs: ``(output value infos, description for the doc string)``.
+
+    A classifier: ``"probabilities"`` (Softmax of the logits) and ``"label"``
+    (the classes at their ArgMax). A regressor: the outputs are the
+    predictions, ``"variable"`` ``[N, n_outputs]`` as skl2onnx names a
+    regressor's output.
+    """
+    FLOAT, out = g.onnx.TensorProto.FLOAT, g.helper.make_tensor_value_info
+    labels = None if net.is_regressor else _onnx_labels(net.classes)
+    product = g.op("MatMul", h, _onnx_matrix(g, net.matrices["W_out"]))
+    if net.is_regressor:
+        g.op("Add", product, steps.vec("b_out"), out="variable")
+        K = net.n_outputs
+        return [out("variable", FLOAT, ["N", K])], ("regressor", f"{K} output{'s' * (K != 1)}")
+    logits = g.op("Add", product, steps.vec("b_out"))
     g.op("Softmax", logits, out="probabilities", axis=1)
     index = g.op("ArgMax", logits, axis=1, keepdims=0)
     g.op("Gather", g.const("classes", labels), index, out="label", axis=0)
-    return _onnx_model(onnx, g, net, labels, __version__)
+    strings = labels.dtype == object
+    label_type = g.onnx.TensorProto.STRING if strings else g.helper.np_dtype_to_tensor_dtype(labels.dtype)
+    outputs = [out("label", label_type, ["N"]), out("probabilities", FLOAT, ["N", net.n_classes])]
+    return outputs, ("classifier", f"{net.n_classes} classes")
 
 
-def _onnx_model(onnx, g, net, labels, package_version):
-    """The checked ModelProto of the graph ``g``."""
+def _onnx_model(onnx, g, net, outputs, what):
+    """The checked ModelProto of the graph ``g`` with the given output value infos; ``what``: (kind, outputs)."""
     helper = onnx.helper
-    label_type = (
-        onnx.helper.np_dtype_to_tensor_dtype(labels.dtype) if labels.dtype != object else onnx.TensorProto.STRING
-    )
     graph = helper.make_graph(
         g.nodes,
         "skfastgrnn",
         [helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["N", net.n_features])],
-        [
-            helper.make_tensor_value_info("label", label_type, ["N"]),
-            helper.make_tensor_value_info("probabilities", onnx.TensorProto.FLOAT, ["N", net.n_classes]),
-        ],
+        outputs,
         initializer=g.initializers,
     )
     proto = helper.make_model(
         graph,
         producer_name="skfastgrnn",
-        producer_version=package_version,
+        producer_version=__version__,
         opset_imports=[helper.make_opsetid("", ONNX_OPSET)],
         doc_string=(
-            f"FastGRNN classifier ({net.cell}, {net.n_timesteps} timesteps x {net.n_step_features} features"
+            f"FastGRNN {what[0]} ({net.cell}, {net.n_timesteps} timesteps x {net.n_step_features} features"
             + (f", read {net.fold} at a time" if net.fold > 1 else "")
-            + f", {net.n_classes} classes); rows may be NaN-padded after a sequence's end (the first "
+            + f", {what[1]}); rows may be NaN-padded after a sequence's end (the first "
             + ("folded " if net.fold > 1 else "")
             + "step whose first value is NaN ends it)"
         ),

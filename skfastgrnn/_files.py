@@ -2,12 +2,17 @@
 
 :func:`atomic_write` is how every file of the package is written (models,
 metrics, registry manifests, exported C); :func:`read_json_document` reads the
-package's versioned JSON documents (metrics, registry manifests).
+package's versioned JSON documents (metrics, registry manifests);
+:func:`read_model_file` reads a safetensors model file no further than its header says;
+:func:`prepare_export_directory` checks where ``export_c`` writes.
 """
 
 import contextlib
+import errno
 import json
 import os
+import stat
+import struct
 import tempfile
 
 import numpy as np
@@ -95,6 +100,20 @@ def atomic_write(path, data):
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def prepare_export_directory(directory):
+    """``directory`` as a str, created if missing; OSError naming it when it is a file or not writable."""
+    directory = os.fspath(directory)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise NotADirectoryError(errno.ENOTDIR, f"{directory}: exists and is not a directory")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"{directory}: cannot create the export directory ({exc.strerror})") from exc
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, f"{directory}: the export directory is not writable")
+    return directory
 
 
 # ------------------------------------------------------------------- JSON
@@ -187,6 +206,103 @@ def read_metrics(path):
     return doc
 
 
+# --------------------------------------------------- safetensors model files
+
+
+#: safetensors' own limit on the size of the JSON header
+MAX_HEADER_BYTES = 100_000_000
+#: what a file that is not a regular one is, for the error message
+_FILE_KINDS = {
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def header_length(first8, size, source):
+    """The JSON header's length from a file's first 8 bytes (little-endian u64), checked against its ``size``."""
+    if size < 8:
+        raise ModelFileError(f"{source}: not a safetensors file (only {size} bytes; truncated or empty)")
+    (n_header,) = struct.unpack("<Q", first8)
+    if n_header > MAX_HEADER_BYTES:
+        raise ModelFileError(
+            f"{source}: not a safetensors file (header of {n_header} bytes, more than the format's limit of "
+            f"{MAX_HEADER_BYTES:,})"
+        )
+    if 8 + n_header > size:
+        raise ModelFileError(
+            f"{source}: truncated or not a safetensors file (header of {n_header} bytes, file of {size} bytes)"
+        )
+    return n_header
+
+
+def parse_header(header_bytes, source):
+    """The header (a dict), its string metadata, and the size of the tensor data its offsets imply."""
+    try:
+        header = json.loads(bytes(header_bytes).decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{source}: not a safetensors file (header is not JSON: {exc})") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{source}: not a safetensors file (header is not a JSON object)")
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise ModelFileError(f"{source}: not a skfastgrnn model file (no string metadata)")
+    ends = [
+        spec["data_offsets"][1]
+        for name, spec in header.items()
+        if name != "__metadata__"
+        and isinstance(spec, dict)
+        and isinstance(spec.get("data_offsets"), list)
+        and len(spec["data_offsets"]) == 2
+        and isinstance(spec["data_offsets"][1], int)
+    ]
+    return header, meta, max(ends, default=0)
+
+
+def check_size(n_header, data_size, size, source):
+    """The file is exactly the 8 + header + tensor bytes its header describes: not shorter, not longer."""
+    end = 8 + n_header + data_size
+    if end > size:
+        raise ModelFileError(f"{source}: truncated (tensor data ends at byte {end}, file has {size})")
+    if end < size:
+        raise ModelFileError(
+            f"{source}: larger than its header says (the tensor data ends at byte {end}, the file has {size} "
+            "bytes): not a file written by skfastgrnn.save"
+        )
+
+
+def read_model_file(path):
+    """The bytes of the model file ``path``, read only as far as its header says, after checking it is one.
+
+    A file that is not a regular file (``/dev/zero``, a named pipe: opened
+    without blocking), or whose size is not the one its safetensors header
+    implies, is refused before its data is read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        mode, size = info.st_mode, info.st_size
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        if not stat.S_ISREG(mode):
+            kind = _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+            raise ModelFileError(f"{path}: {kind}, not a model file (skfastgrnn.save writes regular files)")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            first8 = f.read(8)
+            n_header = header_length(first8, size if len(first8) == 8 else len(first8), path)
+            header_bytes = f.read(n_header)
+            _, _, data_size = parse_header(header_bytes, path)
+            check_size(n_header, data_size, size, path)
+            rest = f.read(data_size)
+    finally:
+        os.close(fd)
+    data = first8 + header_bytes + rest
+    if len(data) != size:  # shrank while being read
+        raise ModelFileError(f"{path}: truncated (read {len(data)} of {size} bytes; did the file change?)")
+    return data
+
+
 # ------------------------------------------------------- model file reader
 
 
@@ -249,6 +365,37 @@ class FileReader:
         if len(names) != n_features or not all(isinstance(n, str) for n in names):
             raise self.error(f"metadata entry {key!r} must be {n_features} strings")
         return np.asarray(names, dtype=object)
+
+    def common_float_dtype(self, names):
+        """The float dtype (float64 or float32) the tensors ``names`` share; a tensor of the other one is an error.
+
+        Decided by the majority, so that the error names the odd tensor, not a
+        correct one next to it.
+        """
+        dtypes = {name: self.tensors[name].dtype for name in names if name in self.tensors}
+        floats = [d for d in dtypes.values() if d in (np.float32, np.float64)]
+        common = (
+            np.dtype(np.float32) if 2 * sum(d == np.float32 for d in floats) > len(floats) else np.dtype(np.float64)
+        )
+        for name, dtype in dtypes.items():
+            if dtype in (np.float32, np.float64) and dtype != common:
+                raise self.error(
+                    f"tensor {name!r} is {dtype}, but the model's other parameters are {common}: the parameters "
+                    "of a model share one float dtype (inconsistent with the stored configuration)"
+                )
+        return common
+
+    def check_fitted_with(self, prefix, params, fitted):
+        """The parameters ``params`` agree with ``fitted``, the values the stored network was fitted with."""
+        for name, value in fitted.items():
+            # JSON has no tuples: a stack's hidden_dim may be a list on one side and a tuple on the other
+            given = list(params[name]) if isinstance(params[name], tuple) else params[name]
+            value = list(value) if isinstance(value, tuple) else value
+            if given != value or type(given) is not type(value):
+                raise self.error(
+                    f"metadata entry {prefix + 'params'!r} has {name}={given!r}, but the tensors hold a network "
+                    f"fitted with {name}={value!r} ({prefix + 'fitted_architecture'!r}): the file is inconsistent"
+                )
 
     def make(self, cls, params, what):
         """``cls(**params)`` with sklearn's parameter validation."""

@@ -75,7 +75,6 @@ import hashlib
 import json
 import math
 import os
-import struct
 
 import numpy as np
 import safetensors
@@ -85,7 +84,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _compress
 from ._cells import Layout
-from ._files import FileReader, ModelFileError, atomic_write, to_json
+from ._files import (
+    FileReader,
+    ModelFileError,
+    atomic_write,
+    check_size,
+    header_length,
+    parse_header,
+    read_model_file,
+    to_json,
+)
 from ._network import ARCHITECTURE_PARAMS, FastGRNNNetwork
 from ._persist_scalers import SCALER_DECODERS, SCALER_ENCODERS
 from ._scaler import SequenceScaler
@@ -432,9 +440,8 @@ def _decode_estimator(r, prefix, version, kind):
     stored, int8, scales = {}, {}, {}
     if quantized:  # the dtype the model computes in
         float_dtype = np.dtype(quant["compute_dtype"])
-    else:  # the dtype it was stored in
-        first = r.tensors.get(prefix + layout.shapes[0][0])
-        float_dtype = first.dtype if first is not None and first.dtype == np.float32 else np.dtype(np.float64)
+    else:  # the dtype it was stored in: the parameters' common one
+        float_dtype = r.common_float_dtype([prefix + name for name, _ in layout.shapes])
     for name, shape in layout.shapes:
         if not quantized:
             stored[name] = r.tensor(prefix + name, float_dtype, shape)  # float64 or float32, as the model
@@ -458,6 +465,13 @@ def _decode_estimator(r, prefix, version, kind):
         support = unpacked[: layout.size].astype(float_dtype)
         if np.any(theta[support == 0] != 0):
             raise r.error("pruned weights (support 0) are not zero")
+    # the tensors agree with the fitted architecture: so must the parameters and the fitted reading
+    r.check_fitted_with(prefix, clf.get_params(deep=False), {p: arch[p] for p in ARCHITECTURE_PARAMS})
+    if arch["n_timesteps"] not in (1, n_timesteps):
+        raise r.error(
+            f"metadata entry {prefix + 'n_timesteps'!r} is {n_timesteps}, but the model was fitted with "
+            f"n_timesteps={arch['n_timesteps']} ({prefix + 'fitted_architecture'!r}): the file is inconsistent"
+        )
 
     clf.n_features_in_ = n_features
     if feature_names is not None:
@@ -487,35 +501,9 @@ def _decode_estimator(r, prefix, version, kind):
 
 def _parse(data, source):
     """Metadata and tensors of safetensors bytes, or ModelFileError."""
-    if len(data) < 8:
-        raise ModelFileError(f"{source}: not a safetensors file (only {len(data)} bytes; truncated or empty)")
-    (n_header,) = struct.unpack("<Q", data[:8])
-    if 8 + n_header > len(data):
-        raise ModelFileError(
-            f"{source}: truncated or not a safetensors file (header of {n_header} bytes, file of {len(data)} bytes)"
-        )
-    try:
-        header = json.loads(bytes(data[8 : 8 + n_header]).decode("utf-8"))
-    except (ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{source}: not a safetensors file (header is not JSON: {exc})") from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{source}: not a safetensors file (header is not a JSON object)")
-    meta = header.get("__metadata__")
-    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
-        raise ModelFileError(f"{source}: not a skfastgrnn model file (no string metadata)")
-    ends = [
-        spec["data_offsets"][1]
-        for name, spec in header.items()
-        if name != "__metadata__"
-        and isinstance(spec, dict)
-        and isinstance(spec.get("data_offsets"), list)
-        and len(spec["data_offsets"]) == 2
-        and isinstance(spec["data_offsets"][1], int)
-    ]
-    if ends and 8 + n_header + max(ends) > len(data):
-        raise ModelFileError(
-            f"{source}: truncated (tensor data ends at byte {8 + n_header + max(ends)}, file has {len(data)})"
-        )
+    n_header = header_length(data[:8], len(data), source)
+    _, meta, data_size = parse_header(data[8 : 8 + n_header], source)
+    check_size(n_header, data_size, len(data), source)
     try:
         tensors = safetensors.numpy.load(bytes(data))
     except (KeyboardInterrupt, SystemExit):
@@ -641,6 +629,4 @@ def load(path):
     See :func:`save`.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        data = f.read()
-    return loads(data, path)
+    return loads(read_model_file(path), path)

@@ -49,8 +49,7 @@ class FastGRNNRegressor(RegressorMixin, BaseFastGRNN):
         + ATTRIBUTES_DOC.replace(
             "train_accuracy,\n        val_accuracy", "train_accuracy,\n        val_accuracy (None for the regressor)"
         )
-        + """
-    See Also
+        + """    See Also
     --------
     FastGRNNClassifier : The classifier with the same network and training.
     sklearn.neural_network.MLPRegressor : The feed-forward network with the same API.

@@ -4,11 +4,11 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted, validate_data
 
 from ._sequences import as_steps, channel_statistics, is_sequence_list
+from ._validation import StrictInterval
 
 
 class SequenceScaler(TransformerMixin, BaseEstimator):
@@ -85,7 +85,7 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "n_timesteps": [Interval(Integral, 1, None, closed="left")],
+        "n_timesteps": [StrictInterval(Integral, 1, None, closed="left")],
         "channels_first": ["boolean"],
         "with_mean": ["boolean"],
         "with_std": ["boolean"],

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils._param_validation import Interval
 
 from ._network import has_padding
 from ._sequences import as_steps, step_padding
@@ -18,6 +19,28 @@ from ._train import LEARNED_FRACTION, STILL_IMPROVING_FRACTION
 AUTO_FOLD_ABOVE = 64
 #: ... into about this many folded steps
 AUTO_FOLD_STEPS = 32
+
+
+class StrictInterval(Interval):
+    """scikit-learn's ``Interval`` parameter constraint, without the booleans.
+
+    Python counts ``True`` as the integer 1 (and as the real 1.0), so
+    ``Interval(Integral, 1, None, closed="left")`` lets ``hidden_dim=True`` or
+    ``epochs=True`` through; a number of units, epochs, rows or a rate is never
+    a boolean. The error is scikit-learn's ``InvalidParameterError``, worded as
+    for any other bad value.
+
+    Examples
+    --------
+    >>> from numbers import Integral
+    >>> StrictInterval(Integral, 1, None, closed="left").is_satisfied_by(True)
+    False
+    >>> StrictInterval(Integral, 1, None, closed="left").is_satisfied_by(2)
+    True
+    """
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
 
 @contextmanager
@@ -57,19 +80,43 @@ def resolve_fold(fold, n_timesteps):
     return -(-n_timesteps // AUTO_FOLD_STEPS)
 
 
+#: the advice of a ConvergenceWarning about a model that learned nothing or lost what it learned
+_SCALE_ADVICE = (
+    "Standardize the inputs (SequenceScaler for sequences, StandardScaler for one-step rows), lower learning_rate"
+)
+
+
 def warn_about_convergence(model, result, prior_description):
-    """ConvergenceWarning when the model learned nothing, or when more epochs would really help.
+    """ConvergenceWarning when the model learned nothing, lost what it learned, or more epochs would really help.
 
     ``prior_description`` names the loss of a model that learned nothing
-    (e.g. "the loss of predicting the class frequencies").
+    (e.g. "the loss of predicting the class frequencies"). "Lost what it
+    learned": the training loss went below ``LEARNED_FRACTION`` of that loss
+    and ended above it again, as when huge unscaled inputs saturate every
+    gate or the learning rate is far too high (a sound fit's training loss
+    does not climb back to the level of a model that learned nothing).
     """
-    monitor, best = result["monitor"], result["best_loss"]
+    monitor, best, prior = result["monitor"], result["best_loss"], result["prior_loss"]
+    name = type(model).__name__
     if not result["learned"]:
         warnings.warn(
-            f"{type(model).__name__} did not learn: the best {monitor} ({best:.4g}) never went below "
-            f"{100 * LEARNED_FRACTION:.0f}% of {result['prior_loss']:.4g}, {prior_description}. "
-            "Standardize the inputs (SequenceScaler for sequences, StandardScaler for one-step rows), "
-            "lower learning_rate, or raise epochs.",
+            f"{name} did not learn: the best {monitor} ({best:.4g}) never went below "
+            f"{100 * LEARNED_FRACTION:.0f}% of {prior:.4g}, {prior_description}. {_SCALE_ADVICE}, or raise epochs.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    elif (lost := _lost_what_it_learned(result["history"], prior)) is not None:
+        (low_epoch, low), (last_epoch, last) = lost
+        kept = (
+            "the final weights are kept"
+            if model.best_epoch_ == last_epoch
+            else f"the weights of epoch {model.best_epoch_} are kept"
+        )
+        sparse = ", or lower w_sparsity / u_sparsity" if model.w_sparsity or model.u_sparsity else ""
+        warnings.warn(
+            f"{name}'s training was unstable: the train_loss fell to {low:.4g} (epoch {low_epoch}), then rose back "
+            f"to {last:.4g} (epoch {last_epoch}), above {100 * LEARNED_FRACTION:.0f}% of {prior:.4g}, "
+            f"{prior_description}; {kept}. {_SCALE_ADVICE}{sparse}.",
             ConvergenceWarning,
             stacklevel=4,
         )
@@ -82,6 +129,27 @@ def warn_about_convergence(model, result, prior_description):
             ConvergenceWarning,
             stacklevel=4,
         )
+
+
+def _lost_what_it_learned(history, prior):
+    """``((epoch, lowest train_loss), (epoch, last train_loss))`` when the training loss went below
+    ``LEARNED_FRACTION * prior`` and ended above it again; else None.
+
+    Examples
+    --------
+    >>> _lost_what_it_learned([{"epoch": 1, "train_loss": 0.5}, {"epoch": 2, "train_loss": 0.69}], prior=0.69)
+    ((1, 0.5), (2, 0.69))
+    >>> _lost_what_it_learned([{"epoch": 1, "train_loss": 0.5}, {"epoch": 2, "train_loss": 0.6}], prior=0.69) is None
+    True
+    """
+    losses = [(entry["epoch"], entry["train_loss"]) for entry in history]
+    if not losses:
+        return None
+    low = min(losses, key=lambda e: e[1])
+    last = losses[-1]
+    if low[1] < LEARNED_FRACTION * prior <= last[1]:
+        return low, last
+    return None
 
 
 def check_padding(X, n_steps):

@@ -2,19 +2,24 @@
 
 Only the command line lives here: its options, commands that call the library
 and print what it returns, and user mistakes turned into one-line messages
-(``skfastgrnn: error: ...``, exit status 1; 2 for a wrong command line). Data
+(``skfastgrnn: error: ...``, exit status 1; 2 for a wrong command line; 141,
+silently, when the reader of the output went away, as in ``| head -1``). Data
 files are read, checked and written in :mod:`skfastgrnn._datafiles` (the
-formats are described there and in ``docs/cli.md``), the guide's settings and
-the latency timing live in :mod:`skfastgrnn._presets`, the texts of the
-reports in :mod:`skfastgrnn._reports`; training, saving and compression are
-the estimator's.
+formats are described there and in ``docs/cli.md``), their columns become
+``X`` and ``y`` and the task is chosen in :mod:`skfastgrnn._datacolumns`, the
+guide's settings and the latency timing live in :mod:`skfastgrnn._presets`,
+the texts of the reports in :mod:`skfastgrnn._reports`; training, saving and
+compression are the estimator's.
 
-``train`` puts a :class:`~skfastgrnn.SequenceScaler` (one mean and scale per
-feature, shared by every timestep) in front of the classifier for sequences
-(more than one timestep, or a 3-D ``X``) and a ``StandardScaler`` for one-step
-rows. A model trained from a CSV remembers its feature columns (as a model
-fitted on a pandas DataFrame does): ``predict`` and ``evaluate`` pick those
-columns by name, in any order, and ignore the others.
+``train`` fits a :class:`~skfastgrnn.FastGRNNClassifier` or, for a numeric
+target (``--task``, :func:`~skfastgrnn._datacolumns.choose_task`), a
+:class:`~skfastgrnn.FastGRNNRegressor`, behind a
+:class:`~skfastgrnn.SequenceScaler` (one mean and scale per feature, shared
+by every timestep) for sequences (more than one timestep, or a 3-D ``X``)
+and a ``StandardScaler`` for one-step rows. A model trained from a CSV
+remembers its feature columns (as a model fitted on a pandas DataFrame
+does): ``predict`` and ``evaluate`` pick those columns by name, in any order,
+and ignore the others.
 
 Examples
 --------
@@ -26,49 +31,59 @@ skfastgrnn ...
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 import time
 import warnings
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, log_loss
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from ._cells import CELLS, NONLINEARITIES
 from ._classifier import FastGRNNClassifier
-from ._datacolumns import accepts_any_length, final_estimator, model_input, training_data, true_labels
+from ._datacolumns import choose_task, final_estimator, model_input, training_data, true_targets
 from ._datafiles import (
+    check_model_writable,
     check_readable,
     check_writable,
-    join_names,
     make_output_dir,
+    metrics_path_for,
     one_line,
     read_data,
     write_csv,
+    write_json,
 )
 from ._files import ModelFileError
 from ._persist import load, save
 from ._presets import deployment_report, guide_settings
+from ._regressor import FastGRNNRegressor
 from ._reports import (
     compression_summary,
-    describe_scaler,
-    file_metadata,
-    format_label,
-    labels_text,
-    metrics_lines,
+    demo_lines,
+    evaluation_lines,
+    model_lines,
+    model_score,
+    predictions_table,
     save_learning_curve,
-    size_lines,
     text_table,
+    training_lines,
+    training_metrics_lines,
 )
 from ._scaler import SequenceScaler
 from ._version import __version__
 
+__all__ = ["CLIError", "EXIT_BROKEN_PIPE", "build_parser", "load_model", "main", "metrics_path_for"]
+
 PROG = "skfastgrnn"
+#: the exit status when the reader of the output went away (``| head -1``): 128 + SIGPIPE, what a
+#: shell reports for the tools that SIGPIPE kills (cat, grep, git log ...)
+EXIT_BROKEN_PIPE = 141
+TASKS = ("auto", "classification", "regression")
+#: the files of ``demo --out DIR``
+DEMO_FILES = ("model.safetensors", "model.metrics.json", "report.json", "train.csv", "test.csv", "learning_curve.png")
 
 
 class CLIError(Exception):
@@ -76,14 +91,18 @@ class CLIError(Exception):
 
 
 class _UsageError(Exception):
-    """A wrong command line: printed as one line, exit status 2."""
+    """A wrong command line: printed as one line, exit status 2; ``prog`` names the command to ask --help."""
+
+    def __init__(self, message, prog=None):
+        super().__init__(message)
+        self.prog = prog
 
 
 class _Parser(argparse.ArgumentParser):
     # argparse prints the usage and exits from deep inside parse_args; raising
     # lets main() print one line, and lets tests call main() without SystemExit
     def error(self, message):
-        raise _UsageError(message)
+        raise _UsageError(message, self.prog)
 
 
 # ---------------------------------------------------------------- argument types
@@ -135,7 +154,21 @@ def _int_or_auto(text):
     return "auto" if text.strip().lower() == "auto" else _int(text)
 
 
-#: (flag, FastGRNNClassifier parameter, type, help): ranges are checked by the
+def _seed(text):
+    value = _int(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"invalid value {text} (expected an integer from 0 to 2**32 - 1)")
+    return value
+
+
+def _demo_samples(text):
+    value = _int(text)
+    if value < 20:
+        raise argparse.ArgumentTypeError(f"invalid value {text} (expected at least 20 samples)")
+    return value
+
+
+#: (flag, estimator parameter, type, help): ranges are checked by the
 #: estimator's own parameter constraints, reported under the flag's name
 _MODEL_OPTIONS = (
     ("--hidden-dim", "hidden_dim", _int, "hidden units"),
@@ -147,7 +180,7 @@ _MODEL_OPTIONS = (
     ("--update-nonlinearity", "update_nonlinearity", sorted(NONLINEARITIES), "nonlinearity of the update"),
     ("--epochs", "epochs", _int, "maximum number of epochs"),
     ("--learning-rate", "learning_rate", _float, "initial Adam step size"),
-    ("--batch-size", "batch_size", _int, "mini-batch size"),
+    ("--batch-size", "batch_size", _int_or_auto, "mini-batch size ('auto': 8 to 32 by the number of rows)"),
     ("--validation-split", "validation_split", _float, "fraction held out for validation and early stopping"),
     ("--patience", "early_stopping_patience", _or_none(_int), "early-stopping patience in epochs ('none': off)"),
     ("--lr-decay", "lr_decay", _float, "learning-rate decay factor"),
@@ -158,34 +191,36 @@ _MODEL_OPTIONS = (
     ("--w-sparsity", "w_sparsity", _float, "fraction of each input matrix removed by sparse training"),
     ("--u-sparsity", "u_sparsity", _float, "fraction of each recurrent matrix removed by sparse training"),
 )
-#: the train option that sets each FastGRNNClassifier parameter
+#: the train option that sets each estimator parameter
 _FLAG_OF = {p: flag for flag, p, _, _ in _MODEL_OPTIONS} | {"random_state": "--seed", "n_timesteps": "--timesteps"}
 _UNSET = object()
 
 
-def _train_classifier(args):
-    """The FastGRNNClassifier of ``train``'s options, checked before any data is read.
+def _train_params(args):
+    """The estimator parameters of ``train``'s options, checked before any data is read.
 
     The options are added one at a time, each checked by the estimator's own
-    parameter constraints, so that a value it rejects is reported under its
-    flag, with the value given: a _UsageError (exit status 2), whatever the
-    estimator's wording.
+    parameter constraints (the classifier's and the regressor's are the
+    same), so that a value it rejects is reported under its flag, with the
+    value given: a _UsageError (exit status 2), whatever the estimator's
+    wording.
     """
     chosen = {"random_state": args.seed}
     chosen.update((p, getattr(args, p)) for _, p, _, _ in _MODEL_OPTIONS if getattr(args, p) is not _UNSET)
     if args.timesteps is not None:
         chosen["n_timesteps"] = args.timesteps
     params = {"verbose": _progress(args)}
+    kind = FastGRNNRegressor if args.task == "regression" else FastGRNNClassifier
     for param, value in chosen.items():
         params[param] = value
-        clf = FastGRNNClassifier(**params)
+        estimator = kind(**params)
         try:
-            clf._validate_params()  # fail on a bad option value before reading the data
+            estimator._validate_params()  # fail on a bad option value before reading the data
         except InvalidParameterError as exc:
             raise _UsageError(
                 f"argument {_FLAG_OF[param]}: invalid value {'none' if value is None else value} ({one_line(exc)})"
             ) from None
-    return clf
+    return params
 
 
 # ------------------------------------------------------------------ models and output
@@ -197,12 +232,6 @@ def load_model(path):
     return load(path)  # ModelFileError and OSError are reported by main
 
 
-def metrics_path_for(model_path):
-    """Where the training metrics of ``model_path`` sit: ``router.safetensors`` -> ``router.metrics.json``."""
-    root, ext = os.path.splitext(model_path)
-    return (root if ext.lower() == ".safetensors" else model_path) + ".metrics.json"
-
-
 def _progress(args):
     return 0 if args.quiet else 1
 
@@ -212,7 +241,10 @@ def _out(text=""):
 
 
 def _note(text):
-    print(text, file=sys.stderr, flush=True)
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except BrokenPipeError:  # nobody reads stderr: the exit status still tells
+        _silence_broken_pipes()
 
 
 def _out_lines(lines, indent=""):
@@ -236,9 +268,9 @@ def cmd_demo(args):
     """Train on built-in routing data with the guide's settings and report."""
     from .datasets import ROUTING_FEATURES, make_routing
 
-    if args.n_samples < 20:
-        raise CLIError(f"--n-samples must be at least 20, got {args.n_samples}")
     make_output_dir(args.out)
+    for name in DEMO_FILES:  # before training: a directory in the way fails at once
+        check_writable(os.path.join(args.out, name), "demo output", replaced=name.startswith("model"))
     X, y = make_routing(args.n_samples, random_state=args.seed)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=args.seed)
 
@@ -285,47 +317,26 @@ def cmd_demo(args):
         **{k: v for k, v in scores.items() if k.startswith("latency")},
         "package_version": __version__,
     }
-    with open(os.path.join(args.out, "report.json"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
-        f.write("\n")
+    write_json(os.path.join(args.out, "report.json"), report)
 
-    _out(f"trained {clf.n_iter_} epochs in {seconds:.1f} s; kept the weights of epoch {clf.best_epoch_}")
-    _out()
-    rows = [
-        ("", "test accuracy", "weights (bytes)"),
-        ("float", f"{report['test_accuracy']:.2%}", f"{report['fp32_bytes']:,} (as fp32)"),
-        ("int8 (quantize())", f"{report['test_accuracy_int8']:.2%}", f"{report['int8_bytes']:,}"),
-    ]
-    _out_lines(text_table(rows))
-    _out()
-    _out(f"parameters: {report['n_parameters']:,}; model file with its normalization: {report['file_bytes']:,} bytes")
-    _out(
-        f"prediction latency (predict_proba, median): {report['latency_us_1_row']:.0f} us for 1 row with the scaler, "
-        f"{report['latency_us_1_row_network_only']:.0f} us for the network alone; "
-        f"{report['latency_us_per_row_batch_32']:.1f} us per row in a batch of {min(32, len(X_test))}"
-    )
-    _out(f"wrote {args.out}{os.sep}: {', '.join(written)}")
-    _out("next:")
-    _out(f"  {PROG} info {model_path}")
-    _out(f"  {PROG} evaluate {model_path} {os.path.join(args.out, 'test.csv')} --target label")
-    _out(f"  {PROG} train {os.path.join(args.out, 'train.csv')} --target label --out router.safetensors")
+    _out_lines(demo_lines(report, args.out, written))
     return 0
 
 
 def cmd_train(args):
-    """Train Pipeline(StandardScaler or SequenceScaler, FastGRNNClassifier) on a file and save it."""
-    clf = _train_classifier(args)
-    check_writable(args.out, "model")
+    """Train Pipeline(StandardScaler or SequenceScaler, FastGRNNClassifier or FastGRNNRegressor) and save it."""
+    params = _train_params(args)
+    check_model_writable(args.out)  # the model and the metrics next to it
     metrics_path = metrics_path_for(args.out)
 
     data = read_data(args.data, channels_first=args.channels_first)
     X, y, feature_names, (T, D) = training_data(data, args.target, args.timesteps, args.step_features)
-    clf.set_params(n_timesteps=T)
-    if len(np.unique(y)) < 2:
-        raise CLIError(f"{data.path}: the labels have a single class ({format_label(y[0])}); need at least two")
+    y, task, reason = choose_task(data, args.target, y, args.task)
+    _out(f"task: {task} ({reason})")
+    estimator = (FastGRNNRegressor if task == "regression" else FastGRNNClassifier)(**{**params, "n_timesteps": T})
     # sequences (several timesteps, or a 3-D X) get one mean and scale per
     # feature shared by all timesteps; one-step rows a plain StandardScaler
-    model = make_pipeline(SequenceScaler(n_timesteps=T) if T > 1 or data.is_3d else StandardScaler(), clf)
+    model = make_pipeline(SequenceScaler(n_timesteps=T) if T > 1 or data.is_3d else StandardScaler(), estimator)
     start = time.perf_counter()
     model.fit(X, y)
     seconds = time.perf_counter() - start
@@ -335,87 +346,62 @@ def cmd_train(args):
         # pick them by name
         model[0].feature_names_in_ = np.asarray(feature_names, dtype=object)
     save(model, args.out)
-    clf.save_metrics(metrics_path)
-
-    lengths = ""
-    if T > 1:
-        observed = (~np.isnan(X.reshape(len(X), T, D)).all(axis=2)).sum(axis=1)
-        if observed.min() < T:
-            lengths = f"; sequences of {observed.min()} to {observed.max()} timesteps, NaN padded"
-    _out(
-        f"trained on {data.path}: {len(y):,} rows, {clf.n_features_in_} features "
-        f"({T} timestep{'s' if T > 1 else ''} x {D}{lengths}), classes {labels_text(clf.classes_)}"
-    )
-    _out(f"normalization: {describe_scaler(model[0])}")
-    best = clf.history_[clf.best_epoch_ - clf.history_[0]["epoch"]]
-    if best["val_accuracy"] is not None:
-        score = f"validation accuracy {best['val_accuracy']:.2%}, loss {best['val_loss']:.4f}"
-    else:
-        score = f"training accuracy {best['train_accuracy']:.2%}, loss {best['train_loss']:.4f}"
-    _out(f"{clf.n_iter_} epochs in {seconds:.1f} s; kept epoch {clf.best_epoch_}: {score}")
+    estimator.save_metrics(metrics_path)
+    _out_lines(training_lines(model, data.path, X, y, seconds))
     _out(f"wrote {args.out} ({os.path.getsize(args.out):,} bytes) and {metrics_path}")
     return 0
 
 
 def cmd_predict(args):
-    """Write predicted labels and class probabilities as CSV."""
+    """Write predicted labels and class probabilities, or predicted values, as CSV."""
     check_writable(args.out, "predictions")
     model = load_model(args.model)
     data = read_data(args.data, channels_first=args.channels_first)
     X = model_input(data, model, args.target)
     with _named_columns_checked():
-        proba = model.predict_proba(X)
-    classes = final_estimator(model).classes_
-    labels = classes[np.argmax(proba, axis=1)]
-    header = ["prediction"] + [f"proba_{format_label(c)}" for c in classes]
-    rows = ([format_label(label)] + [f"{p:.6g}" for p in row] for label, row in zip(labels, proba, strict=True))
+        header, rows = predictions_table(model, X)
     write_csv(args.out, header, rows)
     if args.out != "-":
-        _out(f"wrote {len(labels):,} predictions to {args.out} (columns: {', '.join(header)})")
+        _out(f"wrote {len(X):,} predictions to {args.out} (columns: {', '.join(header)})")
     return 0
 
 
 def cmd_evaluate(args):
-    """Accuracy, log loss and confusion matrix on labelled data."""
+    """Accuracy, log loss and confusion matrix (classifier), or R^2, MAE and RMSE (regressor), on labelled data."""
     model = load_model(args.model)
     data = read_data(args.data, channels_first=args.channels_first)
-    classes = final_estimator(model).classes_
     X = model_input(data, model, args.target)
-    y = true_labels(data, args.target, classes)
+    y = true_targets(data, args.target, model)
     with _named_columns_checked():
-        proba = model.predict_proba(X)
-    predicted = classes[np.argmax(proba, axis=1)]
-    labels = [format_label(c) for c in classes]
-    matrix = confusion_matrix(y, predicted, labels=classes)
+        lines = evaluation_lines(model, X, y)
     _out(f"{args.model} on {data.path}: {len(y):,} rows")
-    _out(f"accuracy: {np.mean(predicted == y):.4f}")
-    _out(f"log loss: {log_loss(y, proba, labels=classes):.4f}")
-    _out("confusion matrix (rows: true label, columns: predicted label):")
-    rows = [["", *labels], *([label, *row] for label, row in zip(labels, matrix.tolist(), strict=True))]
-    _out_lines(text_table(rows), "  ")
+    _out_lines(lines)
     return 0
 
 
 def cmd_compress(args):
     """Prune and/or quantize a saved model into a new file."""
     if not args.quantize and args.prune is None:
-        raise CLIError("compress needs --quantize, --prune FRACTION or both")
-    check_writable(args.out, "model")
+        raise _UsageError("compress needs --quantize, --prune FRACTION or both")
+    if args.data is None and (args.target is not None or args.channels_first):
+        raise _UsageError(f"{'--target' if args.target is not None else '--channels-first'} is only used with --data")
+    check_writable(args.out, "model", replaced=True)
+    sidecar = metrics_path_for(args.model)
+    if os.path.isfile(sidecar):
+        check_writable(metrics_path_for(args.out), "metrics", replaced=True)
     model = load_model(args.model)
     clf = final_estimator(model)
     evaluation = None
     if args.data is not None:
         data = read_data(args.data, channels_first=args.channels_first)
-        evaluation = (model_input(data, model, args.target), true_labels(data, args.target, clf.classes_))
-    elif args.target is not None or args.channels_first:
-        raise CLIError(f"{'--target' if args.target is not None else '--channels-first'} is only used with --data")
+        evaluation = (model_input(data, model, args.target), true_targets(data, args.target, model))
 
-    def accuracy():
+    def score():
         with _named_columns_checked():
-            return float(np.mean(model.predict(evaluation[0]) == evaluation[1]))
+            return model_score(model, *evaluation)
 
     before = compression_summary(clf, args.model)
-    before_accuracy = accuracy() if evaluation else None
+    before_score = score() if evaluation else None
     if args.prune is not None:
         clf.prune(args.prune)
     if args.quantize:
@@ -426,80 +412,25 @@ def cmd_compress(args):
     _out(f"{args.model} -> {args.out}: {' then '.join(steps)}")
     rows = [("", "before", "after")] + [(k, before[k], after[k]) for k in before]
     if evaluation:
-        rows.append((f"accuracy on {os.path.basename(args.data)}", f"{before_accuracy:.4f}", f"{accuracy():.4f}"))
+        name, value = before_score
+        rows.append((f"{name} on {os.path.basename(args.data)}", f"{value:.4f}", f"{score()[1]:.4f}"))
     _out_lines(text_table(rows), "  ")
-    sidecar = metrics_path_for(args.model)
     if os.path.isfile(sidecar):  # the training history is unchanged: keep it next to the new file
-        with contextlib.suppress(ModelFileError, OSError):
+        try:
             clf.load_metrics(sidecar)
             clf.save_metrics(metrics_path_for(args.out))
+        except (ModelFileError, OSError) as exc:
+            _note(f"{PROG}: warning: the training metrics were not copied: {_error_message(exc)}")
+        else:
             _out(f"copied the training metrics to {metrics_path_for(args.out)}")
     return 0
 
 
-def _load_info_metrics(clf, args):
-    """Load the metrics ``info`` shows into ``clf``; their path, or None when there are none to show."""
-    metrics = args.metrics or metrics_path_for(args.model)
-    if args.metrics is not None:
-        check_readable(metrics)
-        clf.load_metrics(metrics)  # a wrong file is an error before anything is printed
-        return metrics
-    if not os.path.isfile(metrics):
-        return None
-    try:
-        clf.load_metrics(metrics)
-    except (ModelFileError, OSError) as exc:
-        _note(f"{PROG}: warning: ignoring {metrics}: {one_line(exc)}")
-        return None
-    return metrics
-
-
 def cmd_info(args):
-    """Configuration, classes, sizes and training metrics of a saved model."""
+    """Configuration, classes or outputs, sizes and training metrics of a saved model."""
     model = load_model(args.model)
-    clf = final_estimator(model)
-    metrics = _load_info_metrics(clf, args)
-    meta = file_metadata(args.model)
-    if isinstance(model, Pipeline):
-        kind = "Pipeline(" + ", ".join(type(step).__name__ for _, step in model.steps) + ")"
-    else:
-        kind = type(clf).__name__
-    _out(f"{args.model}: {os.path.getsize(args.model):,} bytes")
-    _out(f"  kind: {kind}")
-    if meta:
-        _out(f"  written by skfastgrnn {meta.get('package_version', '?')}, format version {meta.get('format_version')}")
-    arch = clf.network_.architecture
-    _out(
-        f"  network: cell {arch['cell']}, hidden_dim {arch['hidden_dim']}, rank {arch['rank']}, "
-        f"u_rank {arch['u_rank']}, gate {arch['gate_nonlinearity']}, update {arch['update_nonlinearity']}, "
-        f"fold {clf.fold_} (fold={arch['fold']!r})"
-    )
-    step = clf.n_step_features_
-    names = getattr(model, "feature_names_in_", None)
-    _out(
-        f"  input: {clf.n_features_in_} values per row = {clf.n_timesteps_} timestep(s) x {step} features"
-        + (f" ({join_names(names)})" if names is not None else "")
-    )
-    if accepts_any_length(model) and (clf.n_timesteps_ > 1 or isinstance(model, Pipeline)):
-        _out(f"  3-D input (n_samples, n_timesteps, {step}) may have any number of timesteps; NaN pads after an end")
-    if isinstance(model, Pipeline):
-        for _, scaler in model.steps[:-1]:
-            _out(f"  normalization: {describe_scaler(scaler)}, stored in the same file")
-    else:
-        _out("  normalization: none in the file (the classifier takes the values as they are)")
-    _out(f"  classes ({len(clf.classes_)}): {labels_text(clf.classes_, limit=20)}")
-    params = clf.get_params()
-    training = ("learning_rate", "batch_size", "epochs", "validation_split", "early_stopping_patience", "l2_reg")
-    _out("  training: " + ", ".join(f"{k}={params[k]}" for k in training))
-    _out(f"  epochs run: {clf.n_iter_}, weights of epoch {clf.best_epoch_}")
-    _out_lines(size_lines(clf))
-    if metrics is None:
-        _out(
-            f"metrics: none (no readable {os.path.basename(metrics_path_for(args.model))} next to the model; "
-            "give one with --metrics FILE)"
-        )
-    else:
-        _out_lines(metrics_lines(clf, metrics))
+    metrics = training_metrics_lines(final_estimator(model), args.model, args.metrics)  # a bad --metrics fails here
+    _out_lines(model_lines(model, args.model) + metrics)
     return 0
 
 
@@ -517,8 +448,9 @@ def build_parser():
     """The argparse parser of the ``skfastgrnn`` command."""
     parser = _Parser(
         prog=PROG,
-        description="Train, evaluate, compress and inspect FastGRNN classifiers (skfastgrnn).",
-        epilog=f"'{PROG} COMMAND --help' describes a command. Exit status: 0 success, 1 error, 2 wrong command line.",
+        description="Train, evaluate, compress and inspect FastGRNN classifiers and regressors (skfastgrnn).",
+        epilog=f"'{PROG} COMMAND --help' describes a command. Exit status: 0 success, 1 error, 2 wrong command line, "
+        f"{EXIT_BROKEN_PIPE} output pipe closed early (| head).",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -537,9 +469,11 @@ def build_parser():
         "model (normalization included), its metrics, a report, the data and a learning-curve PNG into a directory.",
     )
     demo.add_argument("--out", default="skfastgrnn-demo", metavar="DIR", help="output directory (default: %(default)s)")
-    demo.add_argument("--n-samples", type=_int, default=10_000, help="routing logs to generate (default: %(default)s)")
+    demo.add_argument(
+        "--n-samples", type=_demo_samples, default=10_000, help="routing logs to generate, >= 20 (default: %(default)s)"
+    )
     demo.add_argument("--epochs", type=_positive_int, help="override the settings' maximum number of epochs")
-    demo.add_argument("--seed", type=_int, default=0, help="seed of the data, split and model (default: %(default)s)")
+    demo.add_argument("--seed", type=_seed, default=0, help="seed of the data, split and model (default: %(default)s)")
     demo.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
 
     defaults = FastGRNNClassifier().get_params()
@@ -547,8 +481,10 @@ def build_parser():
         "train",
         cmd_train,
         "train a model on a CSV or .npz file",
-        "Train Pipeline(scaler, FastGRNNClassifier) on DATA and save it (one safetensors file, normalization "
-        "included) with its training metrics next to it (MODEL's name with .metrics.json). The scaler is "
+        "Train Pipeline(scaler, FastGRNNClassifier or FastGRNNRegressor) on DATA and save it (one safetensors file, "
+        "normalization included) with its training metrics next to it (MODEL's name with .metrics.json). --task auto "
+        "trains a regressor when the target has non-integer values or more than 20 distinct whole numbers, a "
+        "classifier for text labels or at most 20 whole numbers. The scaler is "
         "SequenceScaler (one mean and scale per feature, shared by every timestep) for sequences (--timesteps T > 1, "
         "or a 3-D X), StandardScaler for one-step rows. Sequences: a 3-D X is (n_samples, n_timesteps, n_features); "
         "a row of T*D values is laid out [x_1, ..., x_T], each x_t of D features; empty or nan values after a "
@@ -557,6 +493,13 @@ def build_parser():
     train.add_argument("data", metavar="DATA", help=_LABELLED_HELP)
     train.add_argument("--target", metavar="COLUMN", help="label column of the CSV; label array of an .npz (default y)")
     train.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.safetensors)")
+    train.add_argument(
+        "--task",
+        choices=TASKS,
+        default="auto",
+        help="classification (FastGRNNClassifier) or regression (FastGRNNRegressor); auto: by the target's values "
+        "(default: %(default)s)",
+    )
     train.add_argument(
         "--timesteps", metavar="T", type=_positive_int, help="split each row into T steps (n_timesteps; default 1)"
     )
@@ -568,7 +511,7 @@ def build_parser():
         "number of feature columns)",
     )
     train.add_argument("--channels-first", action="store_true", help=_CHANNELS_FIRST_HELP)
-    group = train.add_argument_group("model and training options (defaults: FastGRNNClassifier's)")
+    group = train.add_argument_group("model and training options (defaults: the estimator's)")
     for flag, param, kind, help_text in _MODEL_OPTIONS:
         choices = kind if isinstance(kind, list) else None
         group.add_argument(
@@ -580,15 +523,15 @@ def build_parser():
             metavar=None if choices else flag[2:].upper().replace("-", "_"),
             help=f"{help_text} (default: {defaults[param]})",
         )
-    group.add_argument("--seed", type=_int, default=0, help="random_state: same seed, same model (default: 0)")
+    group.add_argument("--seed", type=_seed, default=0, help="random_state: same seed, same model (default: 0)")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress on stderr")
 
     predict = command(
         "predict",
         cmd_predict,
-        "write predictions and probabilities as CSV",
-        "Predict the label of every row of DATA; write a CSV with the columns prediction and proba_<class>, "
-        "in the order of the rows.",
+        "write predictions (and class probabilities) as CSV",
+        "Predict every row of DATA; write a CSV, in the order of the rows, with the columns prediction and "
+        "proba_<class> (classifier) or prediction (regressor: the predicted value).",
     )
     predict.add_argument("model", metavar="MODEL")
     predict.add_argument("data", metavar="DATA", help=f"CSV with a header line, or .npz with array {_X_HELP}")
@@ -599,7 +542,11 @@ def build_parser():
     )
 
     evaluate = command(
-        "evaluate", cmd_evaluate, "accuracy, log loss and confusion matrix", "Score MODEL on labelled DATA."
+        "evaluate",
+        cmd_evaluate,
+        "accuracy, log loss, confusion matrix; R^2, MAE, RMSE",
+        "Score MODEL on labelled DATA: accuracy, log loss and confusion matrix for a classifier; R^2, mean absolute "
+        "error and root mean squared error for a regressor.",
     )
     evaluate.add_argument("model", metavar="MODEL")
     evaluate.add_argument("data", metavar="DATA", help=_LABELLED_HELP)
@@ -611,7 +558,7 @@ def build_parser():
         cmd_compress,
         "prune and/or quantize a model",
         "Prune (zero the smallest weights of each W and U matrix) and/or quantize (int8) MODEL into a new file; "
-        "with --data, report the accuracy before and after.",
+        "with --data, report the accuracy (a regressor: R^2) before and after.",
     )
     compress.add_argument("model", metavar="MODEL")
     compress.add_argument("--quantize", action="store_true", help="int8 weight matrices")
@@ -619,7 +566,7 @@ def build_parser():
         "--prune", type=_fraction, metavar="FRACTION", help="fraction of each W and U matrix removed, e.g. 0.3"
     )
     compress.add_argument("--out", required=True, metavar="MODEL2", help="model file to write")
-    compress.add_argument("--data", metavar="DATA", help="labelled data to measure the accuracy before and after")
+    compress.add_argument("--data", metavar="DATA", help="labelled data to score the model on before and after")
     compress.add_argument("--target", metavar="COLUMN", help="label column of --data")
     compress.add_argument("--channels-first", action="store_true", help="--data's 3-D X is channels first (as train)")
 
@@ -627,7 +574,8 @@ def build_parser():
         "info",
         cmd_info,
         "describe a saved model",
-        "Print the configuration, classes, sizes and, when the metrics file sits next to MODEL or is given, "
+        "Print the configuration, classes (a regressor: its outputs), sizes and, when the metrics file sits next to "
+        "MODEL or is given, "
         "a summary of the training metrics.",
     )
     info.add_argument("model", metavar="MODEL")
@@ -658,14 +606,40 @@ def main(argv=None):
     -------
     int
         0 on success, 1 for an error in the data, the files or the values,
-        2 for a wrong command line. Errors are one ``skfastgrnn: error: ...``
-        line on stderr; set ``SKFASTGRNN_TRACEBACK=1`` to see the traceback.
+        2 for a wrong command line (unknown option, bad option value), 130
+        when interrupted, 141 (:data:`EXIT_BROKEN_PIPE`) without a message
+        when the reader of the output went away (``skfastgrnn info m |
+        head -1``), as for the tools that SIGPIPE kills. Errors are one
+        ``skfastgrnn: error: ...`` line on stderr; set
+        ``SKFASTGRNN_TRACEBACK=1`` to see the traceback.
     """
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        _silence_broken_pipes()
+        return EXIT_BROKEN_PIPE
+
+
+def _silence_broken_pipes():
+    """Point each standard stream whose pipe broke at os.devnull, so that the flush at exit is quiet too."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # its reader is gone and the unwritten text is still in its buffer
+            with contextlib.suppress(OSError, ValueError, AttributeError):  # not a file: nothing to redirect
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                try:
+                    os.dup2(devnull, stream.fileno())
+                finally:
+                    os.close(devnull)
+
+
+def _run(argv):
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:
-        _note(f"{PROG}: error: {one_line(exc)} (see '{PROG} --help')")
+        _note(f"{PROG}: error: {one_line(exc)} (see '{exc.prog or PROG} --help')")
         return 2
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
@@ -680,6 +654,8 @@ def main(argv=None):
         except (_UsageError, InvalidParameterError) as exc:  # a bad option value, caught by the estimator's constraints
             _note(f"{PROG}: error: {one_line(exc)} (see '{PROG} {args.command} --help')")
             return 2
+        except BrokenPipeError:
+            raise  # an OSError, but no error: main() stops quietly
         except (CLIError, ModelFileError, ValueError, OSError) as exc:
             # ValueError covers the data files' checks (DataFileError) and the
             # estimator's (labels, divergence); anything else is a bug and

@@ -1,7 +1,8 @@
 """C ``main`` programs that drive an exported model (``export_c``) from files of float32 rows.
 
-Used by tests/test_export.py and benchmarks/bench_c_inference.py; not part of
-the package (the exported model needs no harness).
+Used by tests/test_export.py, tests/test_export_regressor.py and
+benchmarks/bench_c_inference.py; not part of the package (the exported model
+needs no harness).
 """
 
 
@@ -118,6 +119,53 @@ int main(int argc, char **argv)
         {name}_predict_proba(x, proba);
         for (k = 0; k < {P}_N_CLASSES; ++k) {{
             printf(" %.9g", (double)proba[k]);
+        }}
+        printf("\\n");
+        free(x);
+    }}
+    fclose(f);
+    return 0;
+}}
+"""
+
+
+def regressor_harness_source(name):
+    """C ``main`` for an exported regressor: ``<name>_predict`` on each row, one line of outputs per row.
+
+    ``harness ROWS [CANARIES]``: each row gets its own heap block of exactly
+    N_FEATURES floats (a read past it is a heap-buffer-overflow that
+    AddressSanitizer reports), followed by CANARIES huge values (default 0)
+    that would change the outputs if read. It prints the N_OUTPUTS values.
+    """
+    P = name.upper()
+    return f"""#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "{name}.h"
+
+int main(int argc, char **argv)
+{{
+    float row[{P}_N_FEATURES], out[{P}_N_OUTPUTS];
+    size_t canaries, i;
+    int k;
+    FILE *f;
+    if (argc < 2 || argc > 3 || (f = fopen(argv[1], "rb")) == NULL) {{
+        return 2;
+    }}
+    canaries = argc == 3 ? (size_t)atol(argv[2]) : 0;
+    while (fread(row, sizeof(float), {P}_N_FEATURES, f) == {P}_N_FEATURES) {{
+        float *x = (float *)malloc(({P}_N_FEATURES + canaries) * sizeof(float));
+        if (x == NULL) {{
+            return 3;
+        }}
+        memcpy(x, row, sizeof row);
+        for (i = 0; i < canaries; ++i) {{
+            x[{P}_N_FEATURES + i] = 1e30f;
+        }}
+        {name}_predict(x, out);
+        for (k = 0; k < {P}_N_OUTPUTS; ++k) {{
+            printf(k ? " %.9g" : "%.9g", (double)out[k]);
         }}
         printf("\\n");
         free(x);

@@ -1,6 +1,7 @@
 """FastGRNNClassifier: learning, training loop behaviour, bad input, sklearn integration."""
 
 import pickle
+import re
 import threading
 import warnings
 
@@ -22,6 +23,7 @@ FAST = dict(epochs=5, validation_split=0.0, early_stopping_patience=None, random
 
 @pytest.fixture(scope="module")
 def blobs():
+    """This module's own 300 rows: it overrides conftest's ``blobs`` (240 rows) here."""
     X, y = make_classification(n_samples=300, n_features=6, n_informative=4, n_classes=3, random_state=0)
     return X, y
 
@@ -196,6 +198,39 @@ def test_a_fit_that_never_learns_warns_with_advice(scale, params):
         FastGRNNClassifier(hidden_dim=4, epochs=30, random_state=0, **params).fit(X * scale, y)
 
 
+@pytest.mark.parametrize("n_rows", [600, 3000])
+@pytest.mark.parametrize(
+    "scale, params",
+    [(1e30, {}), (1.0, {"learning_rate": 1e9})],
+    ids=["unscaled-huge-inputs", "huge-learning-rate"],
+)
+def test_a_fit_that_never_learns_warns_at_the_default_settings(scale, params, n_rows):
+    """Issue 14: ``FastGRNNClassifier().fit(X * 1e30, y)`` (no scaler) and ``learning_rate=1e9`` used to end near
+    chance in silence. At 1e30 every gate saturates: the training loss dips in the first epochs, then climbs back
+    to the class-prior level (an unstable fit); at 1e9 it never gets there. Either way: a ConvergenceWarning with
+    the guide's advice, or a TrainingDivergedError with advice."""
+    X, y = make_routing(n_rows, random_state=0)
+    advice = r"Standardize the inputs .*lower learning_rate"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            FastGRNNClassifier(random_state=0, **params).fit(X * scale, y)
+        except TrainingDivergedError as exc:
+            assert re.search(r"Lower learning_rate.*standardize them", str(exc)), exc
+            return
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert any(re.search(advice, m) and ("did not learn" in m or "unstable" in m) for m in messages), messages
+
+
+def test_an_unstable_fit_says_which_weights_are_kept():
+    X, y = make_routing(600, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"unstable: the train_loss fell to .* then rose back") as caught:
+        model = FastGRNNClassifier(random_state=0).fit(X * 1e30, y)
+    assert f"the weights of epoch {model.best_epoch_} are kept" in str(caught[0].message)
+    with pytest.warns(ConvergenceWarning, match=r"unstable.*the final weights are kept"):
+        FastGRNNClassifier(random_state=0, epochs=30, early_stopping_patience=None).fit(X * 1e30, y)
+
+
 def test_early_stopping_waits_while_the_loss_sits_at_the_class_prior():
     """The plateau rule: no early stop before the model has learned anything."""
     rng = np.random.RandomState(0)
@@ -216,6 +251,26 @@ def test_verbose_prints_one_line_per_epoch(blobs, capsys):
     assert len(lines) == 3
     assert lines[0].startswith("epoch 1/3") and "val_loss" in lines[0] and "val_accuracy" in lines[0]
     assert "lr 0.01" in lines[0] and lines[0].endswith("s")
+
+
+def test_searches_and_cross_validation_show_progress_the_scikit_learn_way(capsys):
+    """The user guide's recipes ("Progress of long runs"): GridSearchCV(verbose=3) prints one line per fit,
+    cross_validate(verbose=2) one per fold, and the estimator's own verbose inside a Pipeline its epochs."""
+    from sklearn.model_selection import cross_validate
+
+    X, y = make_routing(300, random_state=0)
+    model = make_pipeline(StandardScaler(), FastGRNNClassifier(hidden_dim=4, epochs=2, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        GridSearchCV(model, {"fastgrnnclassifier__hidden_dim": [4, 8]}, cv=2, verbose=3).fit(X, y)
+        out = capsys.readouterr().out
+        assert "Fitting 2 folds for each of 2 candidates, totalling 4 fits" in out
+        assert len(re.findall(r"\[CV \d/2\] END .*hidden_dim=\d;, score=0\.\d+ total time=", out)) == 4
+        cross_validate(model, X, y, cv=2, verbose=2)
+        captured = capsys.readouterr()
+        assert len(re.findall(r"\[CV\] END \.+ total time=", captured.out + captured.err)) == 2
+        model.set_params(fastgrnnclassifier__verbose=1).fit(X, y)
+    assert [line.split()[1] for line in capsys.readouterr().err.splitlines()] == ["1/2", "2/2"]
 
 
 def test_partial_fit_keeps_the_adam_state(blobs):

@@ -509,7 +509,7 @@ MISTAKES = {
     "output under a file": (["compress", "{model}", "--quantize", "--out", "{afile}/m"], "does not exist", 1),
     "demo out is a file": (["demo", "--out", "{afile}"], "not a directory", 1),
     "metrics file is not metrics": (["info", "{model}", "--metrics", "{csv}"], "not a metrics file", 1),
-    "compress without action": (["compress", "{model}", "--out", "{tmp}/m"], "needs --quantize", 1),
+    "compress without action": (["compress", "{model}", "--out", "{tmp}/m"], "needs --quantize", 2),
     "hidden-dim zero": (
         ["train", "{csv}", "--target", "label", "--hidden-dim", "0", "--out", "{tmp}/m"],
         "--hidden-dim",
@@ -529,7 +529,7 @@ MISTAKES = {
     "nan option": (["train", "{csv}", "--target", "label", "--l2-reg", "nan", "--out", "{tmp}/m"], "finite", 2),
     "bad cell": (["train", "{csv}", "--target", "label", "--cell", "lstm", "--out", "{tmp}/m"], "invalid choice", 2),
     "prune out of range": (["compress", "{model}", "--prune", "1.5", "--out", "{tmp}/m"], "fraction", 2),
-    "demo too small": (["demo", "--n-samples", "3", "--out", "{tmp}/d"], "at least 20", 1),
+    "demo too small": (["demo", "--n-samples", "3", "--out", "{tmp}/d"], "argument --n-samples: invalid value 3", 2),
     "timesteps x step-features != width": (
         ["train", "{csv}", "--target", "label", "--timesteps", "2", "--step-features", "2", "--out", "{tmp}/m"],
         "5 feature columns, but --timesteps 2 x --step-features 2 = 4",
@@ -568,7 +568,7 @@ MISTAKES = {
     "channels-first without --data": (
         ["compress", "{model}", "--quantize", "--channels-first", "--out", "{tmp}/m"],
         "--channels-first is only used with --data",
-        1,
+        2,
     ),
     "padding before observed steps": (
         ["train", "{inner_pad.csv}", "--target", "label", "--timesteps", "2", "--out", "{tmp}/m"],
@@ -697,3 +697,161 @@ def test_installed_script_runs_and_fails_cleanly(files, tmp_path):
     )
     assert bad.returncode == 1
     assert bad.stderr == "skfastgrnn: error: nothere.csv: no such file\n"
+
+
+# ------------------------------------------------- issue 14: pipes, outputs checked first, exit status 2
+
+
+def _closed_pipe():
+    """The write end of a pipe whose reader is already gone: every write fails with EPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    return write_end
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes")
+def test_closed_output_pipe_exits_quietly_with_141(files, tmp_path):
+    # `skfastgrnn info m.safetensors | head -1` used to print "[Errno 32] Broken pipe" and exit 1
+    write_end = _closed_pipe()
+    try:
+        result = subprocess.run(
+            [*_script(), "info", files["model"]],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (141, "")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes")
+def test_predict_into_a_pipe_closed_after_one_line(files, tmp_path):
+    # the `| head -1` case: a reader that takes the first line and goes away while predict still writes
+    X = np.tile(files["X"], (70, 1))  # 21,000 rows: far more output than a pipe buffers
+    data = write_csv(tmp_path / "many.csv", X, np.zeros(len(X), dtype=int))
+    proc = subprocess.Popen(
+        [*_script(), "predict", files["model"], data, "--out", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout.readline() == b"prediction,proba_0,proba_1\n"
+        proc.stdout.close()
+        err = proc.stderr.read()
+        assert proc.wait(timeout=120) == 141
+    finally:
+        proc.kill()
+        proc.wait()
+    assert err == b""
+
+
+def test_broken_pipe_in_process(files, capsys, monkeypatch):
+    class Gone:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stdout", Gone())
+    assert main(["info", files["model"]]) == skfastgrnn.cli.EXIT_BROKEN_PIPE == 141
+    monkeypatch.undo()
+    assert capsys.readouterr().err == ""
+
+
+def test_a_closed_stderr_keeps_the_error_status(files, capsys, monkeypatch):
+    class Gone:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stderr", Gone())
+    assert main(["evaluate", files["model"], "nothere.csv", "--target", "label"]) == 1
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Make any fit fail the test: the command must stop before training."""
+
+    def fit(self, *args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(skfastgrnn.FastGRNNClassifier, "fit", fit)
+    monkeypatch.setattr(skfastgrnn.FastGRNNRegressor, "fit", fit)
+
+
+def _outputs_that_cannot_be_written(tmp_path):
+    """(name, argv tail, fragment) of outputs that fail, each checked before the work starts."""
+    os.mkdir(tmp_path / "m.metrics.json")  # the metrics file next to m.safetensors is a directory
+    cases = [
+        ("metrics file is a directory", ["--out", tmp_path / "m.safetensors"], "m.metrics.json: is a directory"),
+    ]
+    if os.path.isdir("/proc/self"):  # root may "write" to /proc by os.access; creating a file there fails
+        cases.append(("/proc", ["--out", "/proc/x.safetensors"], "/proc/x.safetensors: cannot write the model"))
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo.safetensors")
+        cases.append(("a pipe", ["--out", tmp_path / "fifo.safetensors"], "not a regular file"))
+    return cases
+
+
+def test_train_checks_every_output_before_training(files, tmp_path, capsys, no_training):
+    for name, tail, fragment in _outputs_that_cannot_be_written(tmp_path):
+        status, out, err = run(capsys, "train", files["csv"], "--target", "label", *tail, *FAST)
+        assert status == 1 and fragment in err, name
+        assert out == "" and len(err.splitlines()) == 1, name  # not even the task line: nothing was read
+
+
+def test_compress_checks_its_outputs_before_loading(files, tmp_path, capsys):
+    os.mkdir(tmp_path / "small.metrics.json")
+    status, _, err = run(capsys, "compress", files["model"], "--quantize", "--out", tmp_path / "small.safetensors")
+    assert status == 1 and "small.metrics.json: is a directory; give the metrics file's name" in err
+    assert not (tmp_path / "small.safetensors").exists()
+
+
+def test_demo_checks_every_file_it_writes_before_training(tmp_path, capsys, no_training):
+    for name in ("model.safetensors", "report.json", "test.csv", "learning_curve.png"):
+        out = tmp_path / name.replace(".", "_")
+        os.makedirs(out / name)
+        status, _, err = run(capsys, "demo", "--out", out, "--n-samples", 100, "--epochs", 1, "--quiet")
+        assert status == 1 and f"{name}: is a directory" in err, name
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["demo", "--n-samples", "5"], "argument --n-samples: invalid value 5 (expected at least 20 samples)"),
+        (["demo", "--n-samples", "many"], "argument --n-samples: expected an integer, got 'many'"),
+        (["demo", "--seed", "-1"], "argument --seed: invalid value -1 (expected an integer from 0 to 2**32 - 1)"),
+        (["demo", "--epochs", "0"], "argument --epochs: expected a positive integer"),
+        (["train", "{csv}", "--target", "label", "--seed", "-1", "--out", "{tmp}/m"], "argument --seed: invalid"),
+        (["train", "{csv}", "--target", "label", "--task", "guess", "--out", "{tmp}/m"], "argument --task"),
+        (["train", "{csv}", "--target", "label", "--batch-size", "0", "--out", "{tmp}/m"], "argument --batch-size"),
+        (["train", "{csv}", "--target", "label", "--batch-size", "big", "--out", "{tmp}/m"], "argument --batch-size"),
+        (["train", "{csv}", "--target", "label", "--timesteps", "0", "--out", "{tmp}/m"], "argument --timesteps"),
+        (["train", "{csv}", "--target", "label", "--w-sparsity", "1", "--out", "{tmp}/m"], "argument --w-sparsity"),
+        (["train", "{csv}", "--target", "label", "--lr-decay", "0", "--out", "{tmp}/m"], "argument --lr-decay"),
+        (["compress", "{model}", "--prune", "1", "--out", "{tmp}/m"], "argument --prune"),
+        (["compress", "{model}", "--out", "{tmp}/m"], "compress needs --quantize, --prune FRACTION or both"),
+        (["compress", "{model}", "--quantize", "--target", "y", "--out", "{tmp}/m"], "--target is only used with"),
+        (["predict", "{model}", "{csv}"], "the following arguments are required: --out"),
+    ],
+)
+def test_every_bad_option_value_exits_2_naming_the_option(files, tmp_path, capsys, no_training, argv, fragment):
+    argv = [a.format(csv=files["csv"], model=files["model"], tmp=tmp_path) for a in argv]
+    status, out, err = run(capsys, *argv)
+    assert status == 2, err
+    assert err.startswith("skfastgrnn: error: ") and fragment in err and len(err.splitlines()) == 1
+    assert err.endswith(f"(see 'skfastgrnn {argv[0]} --help')\n")  # the command's own help
+    assert out == "" and not os.listdir(tmp_path)
+
+
+def test_batch_size_auto_is_accepted(files, tmp_path, capsys):
+    out = tmp_path / "m.safetensors"
+    assert run(capsys, "train", files["csv"], "--target", "label", "--batch-size", "auto", "--out", out, *FAST)[0] == 0
+    assert skfastgrnn.load(out)[-1].batch_size == "auto"

@@ -7,12 +7,16 @@ on 3 blobs), passes with room to spare (0.92-0.97 for every cell). The default
 parameters and learning are tested in test_classifier.py and test_distill.py.
 """
 
+from numbers import Integral
+
+import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from skfastgrnn import DistilledFastGRNN, FastGRNNClassifier, SequenceScaler
+from skfastgrnn import DistilledFastGRNN, FastGRNNClassifier, FastGRNNRegressor, SequenceScaler
 
 #: checking parameters: a tenth of the default training, same code paths
 CHEAP = dict(hidden_dim=8, epochs=10, random_state=0)
@@ -61,3 +65,54 @@ def test_param_validation(estimator):
     # not part of parametrize_with_checks: every constraint in
     # _parameter_constraints is exercised with invalid values
     check_param_validation(type(estimator).__name__, estimator)
+
+
+def _numeric_parameters(cls):
+    """(name, is_integer) of every parameter of ``cls`` constrained to an interval of numbers."""
+    out = []
+    for name, constraints in cls._parameter_constraints.items():
+        intervals = [c for c in constraints if isinstance(c, Interval)]
+        if intervals:
+            out.append((name, any(c.type is Integral for c in intervals)))
+    return out
+
+
+NUMERIC_PARAMETERS = [
+    (cls, name)
+    for cls in (FastGRNNClassifier, FastGRNNRegressor, SequenceScaler, DistilledFastGRNN)
+    for name, _ in _numeric_parameters(cls)
+] + [(DistilledFastGRNN, "cv")]  # "cv_object": an int >= 2, a splitter, an iterable or None
+
+
+def test_every_integer_parameter_is_checked_for_booleans():
+    """The introspection below finds the integer parameters (so the bool test covers each of them)."""
+    expected = {"hidden_dim", "rank", "u_rank", "n_timesteps", "fold", "batch_size", "epochs"}
+    expected |= {"early_stopping_patience", "lr_decay_step"}
+    for cls in (FastGRNNClassifier, FastGRNNRegressor):
+        assert expected <= {name for name, is_int in _numeric_parameters(cls) if is_int}
+    assert {name for name, is_int in _numeric_parameters(SequenceScaler) if is_int} == {"n_timesteps"}
+    assert {cls.__name__ for cls, _ in NUMERIC_PARAMETERS} == {
+        "FastGRNNClassifier",
+        "FastGRNNRegressor",
+        "SequenceScaler",
+        "DistilledFastGRNN",
+    }
+
+
+@pytest.mark.parametrize("value", [True, False, np.True_])
+@pytest.mark.parametrize("cls, name", NUMERIC_PARAMETERS, ids=lambda p: getattr(p, "__name__", p))
+def test_booleans_are_rejected_by_parameter_validation(cls, name, value):
+    """True is the integer 1 to Python, not a number of units, epochs or rows: an InvalidParameterError
+    worded like scikit-learn's, before any work (hidden_dim=True used to fail deep in the cell code,
+    batch_size=True and epochs=True trained silently with 1)."""
+    X, y = np.random.RandomState(0).normal(size=(20, 4)), np.arange(20) % 2
+    estimator = cls(**{name: value})
+    message = rf"The '{name}' parameter of {cls.__name__} must be .*\. Got {value!r} instead\."
+    with pytest.raises(InvalidParameterError, match=message):
+        estimator.fit(X, y.astype(float) if cls is FastGRNNRegressor else y)
+
+
+@pytest.mark.parametrize("name, value", [("hidden_dim", 16), ("epochs", 1), ("batch_size", 8), ("learning_rate", 1)])
+def test_plain_numbers_still_pass(name, value):
+    X, y = np.random.RandomState(0).normal(size=(20, 4)), np.arange(20) % 2
+    FastGRNNClassifier(**{"hidden_dim": 4, "epochs": 1, name: value}).fit(X, y)

@@ -7,9 +7,13 @@ suite runs without the extra.
 """
 
 import os
+import re
 import socket
+import subprocess
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -217,3 +221,37 @@ def test_cross_val_score_on_dask_equals_default_backend(client, routing):
     assert workers and workers <= set(client.scheduler_info()["workers"])
     np.testing.assert_array_equal(remote, local)
     assert local.mean() > 0.8
+
+
+#: docs/dask.md's Python blocks, as pasted into a script (the test runs them on a small sample of the digits)
+DASK_DOC = Path(__file__).resolve().parents[1] / "docs" / "dask.md"
+DOC_BLOCKS = re.findall(r"^```python\n(.*?)^```", DASK_DOC.read_text(), flags=re.S | re.M)
+#: put before a block: load_digits_sequences returns 128 rows (every class; one chunk), so that a block runs in seconds
+#: (in the main process only: the workers, which import the script too, need not import scikit-learn for it)
+_SMALL_DIGITS = """\
+if __name__ == "__main__":
+    import skfastgrnn.datasets as _datasets
+
+    _load_all = _datasets.load_digits_sequences
+    _datasets.load_digits_sequences = lambda: tuple(a[:128] for a in _load_all())
+
+"""
+
+
+def test_doc_has_python_blocks_that_start_clusters_under_the_main_guard():
+    assert len(DOC_BLOCKS) >= 3
+    for block in DOC_BLOCKS:
+        if "LocalCluster(" in block:
+            guard = block.index('if __name__ == "__main__":')
+            assert guard < block.index("LocalCluster(n_workers"), block
+
+
+@pytest.mark.parametrize("index", range(len(DOC_BLOCKS)))
+def test_doc_block_runs_as_a_script(index, tmp_path):
+    """Each Python block of docs/dask.md, pasted into a file and run: worker processes are spawned and
+    re-import that file, which fails without ``if __name__ == "__main__":``."""
+    script = tmp_path / f"dask_block_{index}.py"
+    script.write_text(_SMALL_DIGITS + DOC_BLOCKS[index])
+    result = subprocess.run([sys.executable, script.name], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]

@@ -8,10 +8,12 @@ import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skfastgrnn import FastGRNNClassifier, SequenceScaler
+from skfastgrnn import FastGRNNClassifier, FastGRNNRegressor, SequenceScaler
 from skfastgrnn._datacolumns import (
+    MAX_AUTO_CLASSES,
     accepts_any_length,
     check_values,
+    choose_task,
     final_estimator,
     model_input,
     numeric_columns,
@@ -21,20 +23,25 @@ from skfastgrnn._datacolumns import (
     target_column,
     training_data,
     true_labels,
+    true_targets,
+    true_values,
 )
 from skfastgrnn._datafiles import (
     DataFile,
     DataFileError,
+    check_model_writable,
     check_readable,
     check_writable,
     join_names,
     make_output_dir,
+    metrics_path_for,
     npz_feature_names,
     one_line,
     read_csv,
     read_data,
     read_npz,
     write_csv,
+    write_json,
 )
 
 
@@ -456,6 +463,109 @@ def test_true_labels_match_classes_by_text_or_value():
         true_labels(npz, None, np.array([0, 1]))
 
 
+# --------------------------------------------------------------------- the task: classification or regression
+
+
+def _labels(values, path="a.csv"):
+    """A DataFile with a ``label`` column of len(values) rows (lines 2, 3, ...), and the values as an array."""
+    rows = [["0", str(v)] for v in values]
+    return DataFile(path, header=["x", "label"], rows=rows, lines=list(range(2, len(rows) + 2))), np.asarray(values)
+
+
+@pytest.mark.parametrize(
+    "values, task, why",
+    [
+        (["yes", "no", "yes"], "classification", "'label' holds text labels"),
+        ([True, False], "classification", "'label' holds true/false labels"),
+        ([0, 1, 1, 0], "classification", "'label' has 2 distinct whole-number values, at most 20"),
+        ([0.0, 1.0, 2.0], "classification", "'label' has 3 distinct whole-number values, at most 20"),
+        (list(range(MAX_AUTO_CLASSES)), "classification", "20 distinct whole-number values, at most 20"),
+        (list(range(MAX_AUTO_CLASSES + 1)), "regression", "21 distinct whole-number values, more than 20"),
+        ([1.0, 2.5, 2.0], "regression", "'label' has non-integer values such as 2.5"),
+        ([0.1, 0.2], "regression", "non-integer values such as 0.1"),
+    ],
+)
+def test_choose_task_auto_rule(values, task, why):
+    data, y = _labels(values)
+    y_out, chosen, reason = choose_task(data, "label", y)
+    other = "classification" if task == "regression" else "regression"
+    assert chosen == task
+    assert reason.startswith("auto: ") and reason.endswith(f"; --task {other} to override") and why in reason
+    if task == "regression":
+        assert y_out.dtype == np.float64 and y_out.tolist() == [float(v) for v in values]
+    else:
+        assert y_out is y  # labels as they are
+
+
+def test_choose_task_forced():
+    data, y = _labels([0, 1, 1, 0])
+    y_out, task, reason = choose_task(data, "label", y, task="regression")
+    assert (task, reason) == ("regression", "--task regression") and y_out.dtype == np.float64
+    data, y = _labels(list(range(30)))
+    assert choose_task(data, "label", y, task="classification")[1:] == ("classification", "--task classification")
+    npz = npz_data(np.zeros((3, 1)), y=np.array(["1.5", "2", "3"]))  # numbers stored as text: fine for regression
+    assert choose_task(npz, None, npz.arrays["y"], task="regression")[0].tolist() == [1.5, 2.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    "values, task, message",
+    [
+        (
+            ["1.5", "abc", "2"],
+            "regression",
+            r"^a.csv line 3: target 'label' is 'abc', not a number \(--task regression",
+        ),
+        ([1.5, 2.5], "classification", r"^a.csv: --task classification: target 'label' has non-integer values such"),
+        ([1.0, np.nan], "auto", r"^a.csv line 3: target 'label' is nan \(must be finite\)$"),
+        ([1.0, np.inf], "regression", r"^a.csv line 3: target 'label' is inf \(must be finite\)$"),
+        ([2.5, 2.5], "auto", r"^a.csv: the target 'label' is constant \(2.5\); nothing to learn$"),
+        ([1, 1], "auto", r"^a.csv: the labels have a single class \(1\); need at least two$"),
+        (["a", "a"], "classification", r"single class \(a\)"),
+    ],
+)
+def test_choose_task_mistakes(values, task, message):
+    data, y = _labels(values)
+    with pytest.raises(DataFileError, match=message):
+        choose_task(data, "label", y, task=task)
+
+
+def test_choose_task_names_the_npz_row():
+    npz = npz_data(np.zeros((3, 1)), y=np.array([1.0, 2.0, np.nan]))
+    with pytest.raises(DataFileError, match=r"^a.npz: y\[2\]: target 'y' is nan"):
+        choose_task(npz, None, npz.arrays["y"])
+
+
+def test_two_dimensional_npz_targets_are_refused_with_a_hint():
+    npz = npz_data(np.zeros((3, 1)), y=np.zeros((3, 2)))
+    with pytest.raises(DataFileError, match=r"the command line trains one target; FastGRNNRegressor in Python"):
+        training_data(npz, None)
+
+
+def test_true_values():
+    assert true_values(csv_data("label\n1.5\n 2\n-3e1"), "label").tolist() == [1.5, 2.0, -30.0]
+    with pytest.raises(DataFileError, match=r"^a.csv line 3: target 'label' is 'x', not a number \(a regression"):
+        true_values(csv_data("label\n1\nx"), "label")
+    with pytest.raises(DataFileError, match=r"^a.csv line 2: target 'label' is empty"):
+        true_values(DataFile("a.csv", header=["label"], rows=[[" "]], lines=[2]), "label")
+    with pytest.raises(DataFileError, match=r"^a.csv line 2: target 'label' is nan \(must be finite\)"):
+        true_values(csv_data("label\nnan"), "label")
+    assert true_values(npz_data(np.zeros((2, 1)), y=np.array([1, 2])), None).dtype == np.float64
+
+
+def test_true_targets_follow_the_model(models):
+    rng = np.random.RandomState(0)
+    one = fit(FastGRNNRegressor(hidden_dim=2, epochs=1, random_state=0), rng.normal(size=(20, 3)), rng.normal(size=20))
+    two = fit(
+        FastGRNNRegressor(hidden_dim=2, epochs=1, random_state=0), rng.normal(size=(20, 3)), rng.normal(size=(20, 2))
+    )
+    data = csv_data("a,b,c,label\n1,2,3,0.5\n1,2,3,1")
+    assert true_targets(data, "label", make_pipeline(StandardScaler(), one)).tolist() == [0.5, 1.0]
+    labels = csv_data("a,b,c,label\n1,2,3,0\n1,2,3,1.0")
+    assert true_targets(labels, "label", models["rows"]).tolist() == [0, 1]  # the classifier's classes
+    with pytest.raises(DataFileError, match="the model predicts 2 targets; the command line scores one column"):
+        true_targets(data, "label", two)
+
+
 # --------------------------------------------------------------------- writing files
 
 
@@ -466,6 +576,57 @@ def test_check_writable(tmp_path):
         check_writable(str(tmp_path), "model")
     with pytest.raises(DataFileError, match="cannot write the output: directory .* does not exist$"):
         check_writable(str(tmp_path / "no" / "p.csv"))
+
+
+def test_check_writable_tries_to_create_a_file(tmp_path, monkeypatch):
+    # os.access says yes to root for /proc; only creating a file tells
+    def refuse(**kwargs):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    with pytest.raises(DataFileError, match=r"cannot write the model: cannot create a file in .* \(No such file"):
+        check_writable(str(tmp_path / "m.safetensors"), "model")
+    check_writable("-")  # standard output: nothing to create
+
+
+def test_check_writable_leaves_no_file_behind(tmp_path):
+    check_writable(str(tmp_path / "m.safetensors"), "model", replaced=True)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_check_writable_refuses_proc():
+    with pytest.raises(DataFileError, match=r"^/proc/x.safetensors: cannot write the model"):
+        check_writable("/proc/x.safetensors", "model", replaced=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+def test_check_writable_written_in_place_or_replaced(tmp_path):
+    fifo = str(tmp_path / "pipe")
+    os.mkfifo(fifo)
+    check_writable(fifo, "predictions")  # written in place: a pipe is fine
+    with pytest.raises(DataFileError, match="pipe: cannot write the model: not a regular file"):
+        check_writable(fifo, "model", replaced=True)  # a rename would replace it
+    existing = text_file(tmp_path, "old.safetensors", "x")
+    check_writable(existing, "model", replaced=True)
+
+
+def test_check_model_writable_checks_the_metrics_file_too(tmp_path):
+    model = str(tmp_path / "m.safetensors")
+    check_model_writable(model)
+    os.mkdir(metrics_path_for(model))
+    with pytest.raises(DataFileError, match=r"m.metrics.json: is a directory; give the metrics file's name$"):
+        check_model_writable(model)
+
+
+def test_metrics_path_for():
+    assert metrics_path_for("runs/router.safetensors") == "runs/router.metrics.json"
+    assert metrics_path_for("R.SAFETENSORS") == "R.metrics.json" and metrics_path_for("m") == "m.metrics.json"
+
+
+def test_write_json(tmp_path):
+    write_json(str(tmp_path / "r.json"), {"a": [1, 2]})
+    assert (tmp_path / "r.json").read_text() == '{\n  "a": [\n    1,\n    2\n  ]\n}\n'
 
 
 def test_make_output_dir(tmp_path):

@@ -508,3 +508,55 @@ def test_distils_variable_length_sequences(variable_length):
     rows = pad_sequences(seqs[200:]).reshape(len(seqs) - 200, -1)
     with pytest.raises(ValueError, match="features per timestep|expecting"):
         distilled.predict(rows)  # 2-D rows of another width than the fit: a clear error
+
+
+# ------------------------------------------------------------------ progress
+
+
+def _progress_lines(err):
+    return [line for line in err.splitlines() if line.startswith("[DistilledFastGRNN] ")]
+
+
+def test_verbose_prints_each_phase_and_the_students_epochs(blobs, capsys):
+    """Issue 14: long distillations were silent. verbose=1 says what phase fit is in (teacher fit, out-of-fold
+    soft targets, the transfer set, the student's epochs) and how long each took."""
+    X, y = blobs
+    model = DistilledFastGRNN(LogisticRegression(), _student(epochs=3), cv=3, verbose=1)
+    model.fit(X[:200], y[:200], X_unlabeled=X[200:])
+    err = capsys.readouterr().err
+    phases = _progress_lines(err)
+    assert phases[0] == "[DistilledFastGRNN] teacher: fitting LogisticRegression on 200 rows"
+    assert phases[1].startswith("[DistilledFastGRNN] teacher: fitted in ") and phases[1].endswith("s")
+    assert phases[2] == "[DistilledFastGRNN] soft targets: out of fold, 3 more teacher fits (cv=3)"
+    assert phases[3].startswith("[DistilledFastGRNN] soft targets: computed out of fold in ")
+    assert phases[4] == f"[DistilledFastGRNN] teacher: labelling {len(X) - 200} rows of X_unlabeled"
+    assert phases[5].startswith(f"[DistilledFastGRNN] student: training FastGRNNClassifier(hidden_dim=8) on {len(X)}")
+    assert phases[6].startswith("[DistilledFastGRNN] student: trained 3 epochs in ")
+    assert phases[7].startswith("[DistilledFastGRNN] fit: done in ")
+    epochs = [line for line in err.splitlines() if line.startswith("epoch ")]
+    assert [line.split()[1] for line in epochs] == ["1/3", "2/3", "3/3"]
+    assert err.index("student: training") < err.index("epoch 1/3") < err.index("student: trained")
+    # the student's own setting is what student_ keeps; the meta-estimator's parameter is untouched
+    assert model.student_.verbose == 0 and model.get_params()["verbose"] == 1
+
+
+def test_verbose_names_frozen_and_loaded_teachers(blobs, tmp_path, capsys):
+    X, y = blobs
+    teacher = LogisticRegression().fit(X, y)
+    DistilledFastGRNN(FrozenEstimator(teacher), _student(epochs=1), verbose=1).fit(X, y)
+    assert "teacher: the frozen LogisticRegression, used as fitted" in capsys.readouterr().err
+    path = tmp_path / "teacher.safetensors"
+    skfastgrnn.save(_student(epochs=1).fit(X, y), path)
+    capsys.readouterr()
+    DistilledFastGRNN(str(path), _student(epochs=1), verbose=1).fit(X, y)
+    assert f"teacher: loading {path}" in capsys.readouterr().err
+
+
+def test_quiet_by_default_and_a_verbose_student_stays_verbose(blobs, capsys):
+    X, y = blobs
+    DistilledFastGRNN(LogisticRegression(), _student(epochs=2)).fit(X, y)
+    assert capsys.readouterr().err == ""
+    model = DistilledFastGRNN(LogisticRegression(), _student(epochs=2, verbose=1)).fit(X, y)
+    err = capsys.readouterr().err
+    assert not _progress_lines(err) and err.count("epoch ") == 2  # the student's own progress only
+    assert model.student_.verbose == 1

@@ -10,7 +10,9 @@
 
 import doctest
 import importlib
+import importlib.util
 import json
+import os
 import pkgutil
 import re
 import subprocess
@@ -84,7 +86,7 @@ def test_parameter_table_lists_every_parameter_with_its_default():
 def test_parameter_table_rejects_a_wrong_default():
     class Wrong(skfastgrnn.FastGRNNClassifier):
         __doc__ = skfastgrnn.FastGRNNClassifier.__doc__.replace(
-            "hidden_dim : int, default=32", "hidden_dim : int, default=8"
+            "hidden_dim : int or tuple of int, default=32", "hidden_dim : int or tuple of int, default=8"
         )  # noqa: E501
 
     with pytest.raises(ValueError, match="hidden_dim: the docstring says default=8"):
@@ -265,3 +267,77 @@ def test_defaults_ablation_block_is_the_benchmarks_output_at_todays_defaults():
     measured = json.loads((ROOT / "benchmarks" / "results" / "defaults.json").read_text())["defaults"]
     today = {k: v for k, v in skfastgrnn.FastGRNNClassifier().get_params().items() if k != "random_state"}
     assert measured == today, "the defaults changed: rerun python benchmarks/bench_defaults.py --doc docs/user_guide.md"
+
+
+#: every benchmark that writes a block of the documentation, and the page it writes
+GENERATED_BLOCKS = [
+    ("bench_training.py", "README.md"),
+    ("quantization_accuracy.py", "docs/deployment.md"),
+    ("model_size_table.py", "docs/deployment.md"),
+    ("bench_distillation.py", "docs/distillation.md"),
+    ("distillation_diagnostic.py", "docs/distillation.md"),
+    ("bench_c_inference.py", "docs/export.md"),
+    ("bench_dask_incremental.py", "docs/dask.md"),
+    ("bench_dask_grid.py", "docs/dask.md"),
+    ("bench_predict_memory.py", "docs/dask.md"),
+]
+
+
+def _check_in_process(script, page, capsys):
+    """``main(["--check", page])`` of ``benchmarks/<script>``, imported here: their imports are this
+    process's already (a subprocess would spend seconds importing scikit-learn or dask again)."""
+    saved_environ, saved_path = dict(os.environ), list(sys.path)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        spec = importlib.util.spec_from_file_location(f"_checked_{Path(script).stem}", ROOT / "benchmarks" / script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)  # some set OMP_NUM_THREADS & co. at import: restored below
+        status = module.main(["--check", str(ROOT / page)])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environ)
+        sys.path[:] = saved_path
+    assert status == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("script, page", GENERATED_BLOCKS, ids=[f"{s}-{p}" for s, p in GENERATED_BLOCKS])
+def test_generated_block_is_the_benchmarks_output(script, page, capsys):
+    """``benchmarks/<script> --check <page>``: rendered from benchmarks/results/*.json, nothing measured."""
+    _check_in_process(script, page, capsys)
+
+
+#: a table cell that holds a measurement-like number (1,234 / 0.95 / 96.4% / 3.1x / 12 MB / 1.2 ± 0.3)
+_NUMBER = re.compile(r"^[-+]?[\d,]*\d(\.\d+)?(e[-+]?\d+)?\s*(%|x|s|B|KB|MB|GB|µs|us|pt)?$|±")
+#: tables of settings written by hand on purpose (their values are tested elsewhere)
+_HAND_WRITTEN = ("| preset |",)  # the guide's presets: tests/test_presets.py
+
+
+@pytest.mark.parametrize("page", ["README.md", *sorted(f"docs/{p.name}" for p in DOCS.glob("*.md"))])
+def test_tables_of_numbers_are_generated(page):
+    """A table with two numbers in a row is a measurement: it must lie in a block a script writes."""
+    text = re.sub(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", "", (ROOT / page).read_text(), flags=re.S)
+    text = re.sub(r"^\s*```.*?^\s*```", "", text, flags=re.S | re.M)
+    header, pasted = None, []
+    for line in map(str.strip, text.splitlines()):
+        if not line.startswith("|"):
+            header = None
+        elif header is None:
+            header = line
+        elif not set(line) <= set("|-: ") and not header.startswith(_HAND_WRITTEN):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if sum(bool(_NUMBER.search(c)) for c in cells) >= 2:
+                pasted.append(line)
+    assert not pasted, f"{page} has tables of numbers outside generated blocks:\n" + "\n".join(pasted[:5])
+
+
+def test_model_sizes_are_current():
+    """The sizes in docs/deployment.md are deterministic and cheap: measure them again (a few seconds)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import model_size_table
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    committed = json.loads((ROOT / "benchmarks" / "results" / "model_sizes.json").read_text())["rows"]
+    assert model_size_table.run()["rows"] == committed, (
+        "the model sizes changed: rerun python benchmarks/model_size_table.py --doc docs/deployment.md"
+    )

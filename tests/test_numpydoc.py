@@ -28,31 +28,6 @@ ALWAYS_IGNORED = {"RT02", "GL01", "GL02"}
 IGNORED_FOR_METHODS = {"ES01", "SA01", "EX01"}
 IGNORED_FOR_PROPERTIES = {"PR02", "GL08"}
 
-#: objects whose docstrings fail today, in modules other people are rewriting right now
-#: (_classifier, _deploy, _persist, _export, _train): xfail, not strict, until they are done
-BEING_REWRITTEN = {
-    "skfastgrnn.FastGRNNClassifier": "SA01",
-    "skfastgrnn.FastGRNNClassifier.decision_function": "PR01 RT01",
-    "skfastgrnn.FastGRNNClassifier.fit_distilled": "PR03 PR07",
-    "skfastgrnn.FastGRNNClassifier.load": "PR07",
-    "skfastgrnn.FastGRNNClassifier.load_metrics": "PR01 RT03",
-    "skfastgrnn.FastGRNNClassifier.partial_fit": "PR03 PR07",
-    "skfastgrnn.FastGRNNClassifier.predict": "PR01 RT01",
-    "skfastgrnn.FastGRNNClassifier.predict_log_proba": "PR01 RT01",
-    "skfastgrnn.FastGRNNClassifier.predict_proba": "PR01 RT01",
-    "skfastgrnn.FastGRNNClassifier.prune": "RT03",
-    "skfastgrnn.FastGRNNClassifier.quantize": "RT03",
-    "skfastgrnn.FastGRNNClassifier.save": "PR07 SA03",
-    "skfastgrnn.FastGRNNClassifier.save_metrics": "PR01",
-    "skfastgrnn.FastGRNNClassifier.size_bytes": "SS05 RT01",
-    "skfastgrnn.ModelFileError": "SA01 EX01",
-    "skfastgrnn.TrainingDivergedError": "ES01 SA01 EX01",
-    "skfastgrnn.export_c": "SA01",
-    "skfastgrnn.load": "ES01 PR07 SA01",
-    "skfastgrnn.save": "SA01",
-    "skfastgrnn.to_onnx": "SA01",
-}
-
 
 def _own_members(cls):
     """Public methods and properties that ``cls`` or a skfastgrnn base class defines."""
@@ -115,11 +90,7 @@ def test_the_api_list_is_complete():
 
 
 @pytest.mark.parametrize("path, kind", API, ids=[path for path, _ in API])
-def test_docstring(path, kind, request):
-    if path in BEING_REWRITTEN:
-        request.applymarker(
-            pytest.mark.xfail(strict=False, reason=f"being rewritten: {path} failed {BEING_REWRITTEN[path]}")
-        )
+def test_docstring(path, kind):
     result = validate(path)
     errors = list(filter_errors(result["errors"], kind))
     assert not errors, f"{path} ({result['file']}:{result['file_line']}):\n" + "\n".join(

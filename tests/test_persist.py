@@ -688,6 +688,119 @@ def test_inconsistent_pipeline_files(tmp_path, good_file):
             skfastgrnn.load(_load_bytes(tmp_path, _repack(pipe_bytes, edit))[1])
 
 
+def _set_params(meta, key="params", **changes):
+    params = json.loads(meta[key])
+    params.update(changes)
+    meta[key] = json.dumps(params)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda t, m: _set_params(m, hidden_dim=5),
+            r"'params' has hidden_dim=5, but the tensors hold a network fitted",
+        ),
+        (lambda t, m: _set_params(m, cell="guide"), r"'params' has cell='guide'.*fitted with cell='fastgrnn'"),
+        (lambda t, m: _set_params(m, rank=2), r"'params' has rank=2.*fitted with rank=None"),
+        (lambda t, m: _set_params(m, fold=3), r"'params' has fold=3.*fitted with fold='auto'"),
+        (lambda t, m: _set_params(m, update_nonlinearity="relu"), r"'params' has update_nonlinearity='relu'"),
+        (
+            lambda t, m: (_set_params(m, n_timesteps=2), _set_arch(m, n_timesteps=2)),
+            r"'n_timesteps' is 1, but the model was fitted with n_timesteps=2",
+        ),
+    ],
+)
+def test_metadata_that_disagrees_with_the_tensors_is_refused(tmp_path, good_file, edit, message):
+    """Issue 14: a forged file whose params.hidden_dim disagreed with its tensors loaded a model that said
+    hidden_dim=5 and held a network of 4 (a warm-start fit then failed with "cannot change hidden_dim")."""
+    with pytest.raises(ModelFileError, match=message):
+        _load_bytes(tmp_path, _repack(good_file[1], edit))
+
+
+@pytest.mark.parametrize("name", ["W", "U", "b_out"])
+def test_a_tensor_of_another_float_dtype_is_the_one_named(tmp_path, good_file, name):
+    """Issue 14: a float32 step1.W among float64 parameters was reported as a problem with step1.U."""
+
+    def to_float32(t, m):
+        t[f"step1.{name}"] = t[f"step1.{name}"].astype(np.float32)
+
+    with pytest.raises(ModelFileError, match=rf"tensor 'step1\.{name}' is float32, but the model's other parameters"):
+        skfastgrnn.load(_load_bytes(tmp_path, _repack(good_file[2], to_float32))[1])
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_load_refuses_dev_zero_at_once():
+    """Issue 14: skfastgrnn.load("/dev/zero") read until MemoryError."""
+    with pytest.raises(ModelFileError, match=r"^/dev/zero: a character device, not a model file"):
+        skfastgrnn.load("/dev/zero")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_load_refuses_a_named_pipe_without_blocking(tmp_path):
+    fifo = tmp_path / "model.safetensors"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    with pytest.raises(ModelFileError, match="a named pipe, not a model file"):
+        skfastgrnn.load(fifo)
+
+
+def test_load_refuses_a_directory_as_before(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        skfastgrnn.load(tmp_path)
+
+
+def test_a_file_larger_than_its_header_says_is_refused_before_it_is_read(tmp_path, good_file, monkeypatch):
+    data = good_file[1]
+    path = tmp_path / "padded.safetensors"
+    path.write_bytes(data + b"\0" * 3)
+    with pytest.raises(
+        ModelFileError, match=rf"larger than its header says \(the tensor data ends at byte {len(data)}"
+    ):
+        skfastgrnn.load(path)
+    with pytest.raises(ModelFileError, match="larger than its header says"):
+        _persist.loads(data + b"\0")
+    # 4 GiB of (sparse) zeros after a valid model: refused from the header and the file size alone
+    os.truncate(path, 1 << 32)
+    read_sizes = []
+    real_fdopen = os.fdopen
+
+    class CountingFile:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def read(self, n=-1):
+            read_sizes.append(n)
+            return self.f.read(n)
+
+    monkeypatch.setattr(_files.os, "fdopen", lambda *a, **k: CountingFile(real_fdopen(*a, **k)))
+    with pytest.raises(ModelFileError, match=f"the file has {1 << 32} bytes"):
+        skfastgrnn.load(path)
+    monkeypatch.undo()
+    assert read_sizes and all(0 <= n <= len(data) for n in read_sizes), read_sizes  # the header, not the 4 GiB
+
+
+def test_a_header_claiming_more_data_than_the_file_holds_is_refused(tmp_path, good_file):
+    data = bytearray(good_file[1])
+    (n,) = struct.unpack("<Q", data[:8])
+    huge = json.loads(data[8 : 8 + n])
+    name = next(k for k in huge if k != "__metadata__")
+    huge[name]["data_offsets"][1] = 10**15  # a petabyte of tensor data
+    header = json.dumps(huge).encode()
+    path = tmp_path / "huge.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + bytes(data[8 + n :]))
+    with pytest.raises(ModelFileError, match="truncated"):
+        skfastgrnn.load(path)
+    path.write_bytes(struct.pack("<Q", 10**12) + b"{}")
+    with pytest.raises(ModelFileError, match="not a safetensors file .*limit"):
+        skfastgrnn.load(path)
+
+
 def test_missing_file_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         FastGRNNClassifier.load(tmp_path / "nope.safetensors")

@@ -197,3 +197,11 @@ def test_a_version_2_reader_refuses_regressor_files_with_upgrade(memory_task, tm
     monkeypatch.setattr(_persist, "FORMAT_VERSION", 2)  # what skfastgrnn before the regressor does
     with pytest.raises(skfastgrnn.ModelFileError, match="written with format version 3 .*upgrade"):
         skfastgrnn.load(tmp_path / "r.safetensors")
+
+
+def test_verbose_prints_one_line_per_epoch(capsys):
+    X, y = delayed_sum(n=60)
+    quiet_fit(FastGRNNRegressor(hidden_dim=4, n_timesteps=10, epochs=3, verbose=1, random_state=0), X, y)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]
+    assert "train_loss" in lines[0] and "accuracy" not in lines[0] and lines[0].endswith("s")

@@ -8,7 +8,7 @@ from conftest import quiet_fit as _quiet_fit
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
-from skfastgrnn import FastGRNNClassifier, SequenceScaler
+from skfastgrnn import DistilledFastGRNN, FastGRNNClassifier, FastGRNNRegressor, SequenceScaler
 from skfastgrnn._sequences import (
     as_steps,
     batch_lengths,
@@ -52,6 +52,36 @@ def test_channels_first_lists_and_arrays_are_transposed():
 def test_unusable_shapes_get_one_clear_error(X, message):
     with pytest.raises(ValueError, match=message):
         FastGRNNClassifier(epochs=1).fit(X, np.arange(len(X)) % 2)
+
+
+def _fitted(make):
+    X, y = np.random.RandomState(0).normal(size=(20, 6)), np.arange(20) % 2
+    return _quiet_fit(make(), X, y)
+
+
+#: every estimator and every call that takes X: fit and predict a 4-D array (or nested list)
+_FOUR_D_CALLS = {
+    "classifier.fit": lambda X: FastGRNNClassifier(epochs=1).fit(X, np.arange(len(X)) % 2),
+    "classifier.predict": lambda X: _fitted(lambda: FastGRNNClassifier(hidden_dim=2, epochs=1)).predict(X),
+    "regressor.fit": lambda X: FastGRNNRegressor(epochs=1).fit(X, np.arange(len(X), dtype=float)),
+    "regressor.predict": lambda X: _fitted(lambda: FastGRNNRegressor(hidden_dim=2, epochs=1)).predict(X),
+    "scaler.fit": lambda X: SequenceScaler().fit(X),
+    "scaler.transform": lambda X: _fitted(SequenceScaler).transform(X),
+    "distilled.fit": lambda X: DistilledFastGRNN(student=FastGRNNClassifier(epochs=1)).fit(X, np.arange(len(X)) % 2),
+    "distilled.predict": lambda X: _fitted(
+        lambda: DistilledFastGRNN(student=FastGRNNClassifier(hidden_dim=2, epochs=1))
+    ).predict(X),
+}
+
+
+@pytest.mark.parametrize("as_list", [False, True], ids=["array", "nested-list"])
+@pytest.mark.parametrize("call", _FOUR_D_CALLS)
+def test_four_dimensions_get_the_accepted_layouts(call, as_list):
+    """Issue 14: a 4-D array got scikit-learn's "dim <= 2 is required", although 3-D arrays and lists are
+    accepted: every estimator names the layouts it accepts."""
+    X = np.zeros((4, 3, 2, 2))
+    with pytest.raises(ValueError, match=r"X has 4 dimensions .*expected 2-D rows .*a 3-D array .*list of"):
+        _FOUR_D_CALLS[call](X.tolist() if as_list else X)
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ class Layout:
     >>> [name for name, _ in layout.shapes][:6]
     ['W', 'U', 'b_z', 'b_h', 'zeta_logit', 'nu_logit']
     >>> layout.hidden_dim, layout.hidden_dims, dict(layout.shapes)["layer2.W"]
-    (4, (8, 4), (8, 8))
+    (4, (8, 4), (8, 4))
     """
 
     def __init__(self, n_step_features, hidden_dim, n_outputs, cell, rank=None, u_rank=None):
