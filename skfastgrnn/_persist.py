@@ -165,6 +165,18 @@ def _encode_estimator(clf, prefix, tensors, meta):
     if params.get("random_state") is not None and not isinstance(params["random_state"], (int, np.integer)):
         params["random_state"] = None  # a RandomState instance: not storable, documented
     network = clf.network_
+    # a file's parameters must describe its network (load checks it): refuse an architecture
+    # parameter changed by set_params after the fit rather than write a file that cannot load
+    changed = [
+        f"{name}={params[name]!r} (fitted with {network.architecture[name]!r})"
+        for name in ARCHITECTURE_PARAMS
+        if params[name] != network.architecture[name]
+    ]
+    if changed:
+        raise ValueError(
+            f"{type(clf).__name__} parameters changed since the fit: {', '.join(changed)}; fit again, or set them "
+            "back before saving"
+        )
     for name, tensor in network.tensors().items():
         tensors[prefix + name] = tensor
     meta[prefix + "params"] = to_json(params, "get_params()")

@@ -1,7 +1,8 @@
 """scikit-learn's estimator checks, for every estimator of the package, in one list.
 
 The instances carry cheap checking parameters (as imbalanced-learn does): a hidden
-state of 8 and 10 epochs instead of 32 and 100. The checks test the API contract, not
+state of 8 and 10 epochs instead of 32 and 100 (50 for the regressors, whose R^2 check
+needs them). The checks test the API contract, not
 accuracy; the one that scores, ``check_classifiers_train`` (training accuracy > 0.83
 on 3 blobs), passes with room to spare (0.92-0.97 for every cell). The default
 parameters and learning are tested in test_classifier.py and test_distill.py.
@@ -39,6 +40,9 @@ ESTIMATORS = [
     DistilledFastGRNN(LogisticRegression(), _cheap()),
     DistilledFastGRNN(LinearSVC(), _cheap(), temperature=1.0),
     DistilledFastGRNN(LogisticRegression(), _cheap(), cv=2),
+    # the regressor's one scoring check (check_regressors_train: R^2 > 0.5) needs more than 10 epochs
+    FastGRNNRegressor(hidden_dim=8, epochs=50, random_state=0),
+    FastGRNNRegressor(hidden_dim=(16, 8), epochs=50, random_state=0),
 ]
 
 _MINI_BATCH_ADAM = (

@@ -560,3 +560,17 @@ def test_quiet_by_default_and_a_verbose_student_stays_verbose(blobs, capsys):
     err = capsys.readouterr().err
     assert not _progress_lines(err) and err.count("epoch ") == 2  # the student's own progress only
     assert model.student_.verbose == 1
+
+
+def test_a_regressor_student_is_refused_with_a_clear_error():
+    """Issue 12: DistilledFastGRNN distils classifiers; docs/distillation.md shows the regression recipe."""
+    from sklearn.linear_model import Ridge
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from skfastgrnn import FastGRNNRegressor
+
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    with pytest.raises(
+        InvalidParameterError, match="'student' parameter of DistilledFastGRNN must be .*FastGRNNClassifier"
+    ):
+        DistilledFastGRNN(Ridge(), FastGRNNRegressor(epochs=1)).fit(X, X[:, 0])

@@ -1050,3 +1050,14 @@ def test_a_pickle_from_before_fold_unpickles_as_fold_one():
     old.__setstate__(pickle.loads(pickle.dumps(state)))
     assert old.get_params()["fold"] == 1 and old.fold_ == 1
     np.testing.assert_array_equal(old.predict_proba(X), model.predict_proba(X))
+
+
+def test_save_refuses_an_architecture_changed_after_the_fit(tmp_path, blobs):
+    """The counterpart of the load-side check: a file whose params disagree with its network would not load."""
+    X, y = blobs
+    clf = quiet_fit(_tiny(), X, y).set_params(hidden_dim=7)
+    with pytest.raises(ValueError, match=r"parameters changed since the fit: hidden_dim=7 \(fitted with 4\)"):
+        clf.save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+    clf.set_params(hidden_dim=4, learning_rate=0.5).save(tmp_path / "m.safetensors")  # other params may change
+    assert skfastgrnn.load(tmp_path / "m.safetensors").learning_rate == 0.5
