@@ -7,7 +7,8 @@ The exporters live in three modules:
   classifier's or regressor's parameters as it computes with them, the
   scaler steps folded into one affine map, the cell's scalars), with the
   handling of padded and folded rows they share;
-- :mod:`skfastgrnn._export_c`: :func:`export_c`, ``<name>.h`` and ``<name>.c``;
+- :mod:`skfastgrnn._export_c`: :func:`export_c`, ``<name>.h`` and ``<name>.c``
+  (the loop over the layers of a stack in :mod:`skfastgrnn._export_c_layers`);
 - :mod:`skfastgrnn._export_onnx`: :func:`to_onnx`, an ``onnx.ModelProto``.
 
 What differs between cells (the C statements of one step, the ONNX nodes of

@@ -15,8 +15,9 @@ exactness): with ``D`` values each when they are the same at every step (a
 SequenceScaler), else one per input column (``T * D``).
 
 This module writes what every cell shares (the matrices, the reading of a
-row, the input projection, the output layer, the header); each cell's step is
-written by its class (``c_step`` and its helpers, in
+row, the output layer, the header); the layers of a stack, each one's input
+projection and its state, come from :mod:`skfastgrnn._export_c_layers`; each
+cell's step is written by its class (``c_step`` and its helpers, in
 ``skfastgrnn/_cells/<cell>.py``) and each nonlinearity's C function comes from
 :data:`skfastgrnn._cells.C_NONLINEARITIES`. What differs between a classifier
 and a regressor is the public API on top of the shared forward pass
@@ -31,6 +32,7 @@ import re
 import numpy as np
 
 from ._cells import C_NONLINEARITIES
+from ._export_c_layers import c_symbol, forward_buffers, layer_constants, layer_steps, zero_states
 from ._export_common import describe_network
 from ._files import atomic_write, prepare_export_directory
 from ._version import __version__
@@ -97,7 +99,7 @@ def _c_matrix(p, m, fmt):
     n_in, n_out = m.values.shape
     stored = m.values.T if m.int8 is None else m.int8.T  # one row per output
     ctype, value_fmt = ("float", _c_float) if m.int8 is None else ("int8_t", str)
-    base = f"{p}_{m.name}"
+    base = f"{p}_{c_symbol(m.name)}"
     kind = f"{fmt} {'int8 times ' + base + '_scale' if m.int8 is not None else 'float32'}"
     lines = [f"/* {m.name} ({n_in} x {n_out}, y = x {m.name}): stored transposed, one row per output; {kind} */"]
     if m.int8 is not None:
@@ -138,7 +140,7 @@ def _c_matrix(p, m, fmt):
             "    }",
         ]
     lines += decl
-    lines += ["", f"static void {p}_mv_{m.name}(const float *x, float *y)", "{", *body, "}"]
+    lines += ["", f"static void {p}_mv_{c_symbol(m.name)}(const float *x, float *y)", "{", *body, "}"]
     return lines
 
 
@@ -171,43 +173,21 @@ class _CWriter:
 
     # ---------------------------------------------------------- pieces
 
-    def _buffers(self):
-        """Stack buffers of the forward pass: name -> number of floats."""
-        net = self.net
-        H, T = net.hidden_dim, net.n_steps
-        n_proj = sum(m.values.shape[1] for n, m in net.matrices.items() if n in ("W", "W2"))
-        buffers = {"h": H, "a": n_proj}
-        if "W1" in net.matrices:
-            buffers["w1"] = net.matrices["W1"].values.shape[1]
-        if net.mean is not None or net.scale is not None or net.fold > 1:
-            # the standardized step; a folded step also zero-fills its values after the sequence's end
-            buffers["xs"] = net.n_inputs
-        if T > 1:
-            buffers["hu"] = H
-            if "U1" in net.matrices:
-                buffers["u1"] = net.matrices["U1"].values.shape[1]
-        buffers.update(self.cell.c_buffers(net))
-        return buffers
-
-    def recurrent(self, source):
-        """C statements computing ``hu = source U`` from the second step on (``h_0 = 0``: hu stays zero)."""
-        p = self.p
-        if "U" in self.net.matrices:
-            calls = [f"{p}_mv_U({source}, hu);"]
-        else:
-            calls = [f"{p}_mv_U1({source}, u1);", f"{p}_mv_U2(u1, hu);"]
-        return ["        if (t > 0) {", *[f"            {s}" for s in calls], "        }"]
-
     def _forward(self):
         net, p = self.net, self.p
-        H, T, D = net.hidden_dim, net.n_steps, net.n_step_features
-        buffers = self._buffers()
+        T, D = net.n_steps, net.n_step_features
+        buffers = forward_buffers(net)
         if net.fold == 1:
             what = "every intermediate lives on the stack"
         else:
             what = (
                 f"the network reads {net.fold} timesteps ({net.n_inputs} values) per step, {T} steps; "
                 "every intermediate lives on the stack"
+            )
+        if net.n_layers > 1:
+            what = (
+                f"{net.n_layers} layers run step by step, each on the new state of the one below, and stop together;"
+                f"\n   {what}"
             )
         lines = [
             "/* logits of one row x = [x_1 .. x_T], read up to the first step whose first value is NaN;",
@@ -218,21 +198,11 @@ class _CWriter:
         lines += [f"    float {b}[{n}];" for b, n in buffers.items()]
         lines += [
             "    int t, j;" if net.last_inputs == net.n_inputs else "    int t, j, nx;",
-            f"    for (j = 0; j < {H}; ++j) {{",
-            "        h[j] = 0.0f;",
-            *(["        hu[j] = 0.0f;"] if T > 1 else []),
-            "    }",
+            *zero_states(net, buffers),
             f"    for (t = 0; t < {T}; ++t) {{",
             f"        const float *xt = x + t * {net.n_inputs};",
         ]
-        if net.fold > 1:
-            lines += self._read_folded_step()
-        else:
-            lines += [
-                "        if (isnan(xt[0])) {",
-                "            break; /* NaN padding: the sequence has ended, h stays as it is */",
-                "        }",
-            ]
+        lines += self._read_folded_step() if net.fold > 1 else _end_of_sequence(net)
         if net.fold == 1 and "xs" in buffers:
             expr = "xt[j]"
             # D statistics shared by every step, or one per column of the row
@@ -243,15 +213,12 @@ class _CWriter:
                 expr = f"{expr} / {p}_scale[{at}]"
             lines += [f"        for (j = 0; j < {D}; ++j) {{", f"            xs[j] = {expr};", "        }"]
             lines.append("        xt = xs;")
-        if "W1" in net.matrices:
-            lines += [f"        {p}_mv_W1(xt, w1);", f"        {p}_mv_W2(w1, a);"]
-        else:
-            lines.append(f"        {p}_mv_W(xt, a);")
-        lines += self.cell.c_step(net, self)  # the recurrent product, the cell's update of h
+        steps, state = layer_steps(net, p)  # each layer's input projection, recurrent product and update
+        lines += steps
         K = net.n_outputs
         lines += [
             "    }",
-            f"    {p}_mv_W_out(h, logits);",
+            f"    {p}_mv_W_out({state}, logits);",
             f"    for (j = 0; j < {K}; ++j) {{",
             f"        logits[j] += {p}_b_out[j];",
             "    }",
@@ -269,11 +236,7 @@ class _CWriter:
         """
         net, p = self.net, self.p
         T, D, n_in = net.n_steps, net.n_step_features, net.n_inputs
-        lines = [
-            "        if (isnan(xt[0])) {",
-            "            break; /* NaN padding: the sequence has ended, h stays as it is */",
-            "        }",
-        ]
+        lines = _end_of_sequence(net)
         expr = "xt[j]"
         if net.mean is not None or net.scale is not None:
             # D statistics shared by every step (channel j % D), or one per column of the row
@@ -308,6 +271,18 @@ class _CWriter:
         lines.append("        xt = xs;")
         return lines
 
+    def _layer_defines(self):
+        """A stack's header lines before ``<P>_HIDDEN_DIM`` (none for one layer)."""
+        net, P = self.net, self.P
+        if net.n_layers == 1:
+            return []
+        dims = ", ".join(str(h) for h in net.hidden_dims)
+        return [
+            f"/* {net.n_layers} stacked layers of {dims} hidden units, one state vector each on the stack;",
+            f" * {P}_HIDDEN_DIM is the last layer's, the state the output layer reads */",
+            f"#define {P}_N_LAYERS {net.n_layers}",
+        ]
+
     # ---------------------------------------------------------- files
 
     def render(self, package_version):
@@ -318,12 +293,11 @@ class _CWriter:
             data += _c_matrix(p, m, self.formats[mname]) + [""]
         other_bytes = 0  # biases and cell scalars, float32
         for vname, v in net.vectors.items():
-            data += _c_array("float", f"{p}_{vname}", v, _c_float) + [""]
+            data += _c_array("float", f"{p}_{c_symbol(vname)}", v, _c_float) + [""]
             other_bytes += 4 * v.size
-        for sname, value in self.cell.c_constants(net.scalars).items():
-            data.append(f"static const float {p}_{sname} = {_c_float(value)};")
-            other_bytes += 4
-        data.append("")
+        constants, constant_bytes = layer_constants(net, p, _c_float)
+        data += [*constants, ""]
+        other_bytes += constant_bytes
         scaler_bytes = 0
         for sname, v in (("mean", net.mean), ("scale", net.scale)):
             if v is not None:
@@ -344,7 +318,7 @@ class _CWriter:
             "scaler_layout": None if not scaler_bytes else ("per_channel" if net.scaler_per_channel else "per_column"),
             "label_bytes": api.label_bytes,
             # the forward pass's buffers plus what the public functions add on the stack
-            "state_bytes": 4 * (sum(self._buffers().values()) + api.stack_floats),
+            "state_bytes": 4 * (sum(forward_buffers(net).values()) + api.stack_floats),
             "quantized": net.quantized,
             "fold": net.fold,
             "matrices": [
@@ -410,6 +384,7 @@ class _CWriter:
             ),
             f"#define {P}_N_FEATURES {net.n_features}",
             api.count_define,
+            *self._layer_defines(),
             f"#define {P}_HIDDEN_DIM {net.hidden_dim}",
             "",
             *api.declarations(),
@@ -435,6 +410,16 @@ class _CWriter:
             *api.definitions(),
         ]
         return "\n".join(header), "\n".join(source), report
+
+
+def _end_of_sequence(net):
+    """C statements ending the loop over the steps at the first step whose first value is NaN (every layer's)."""
+    kept = "h stays as it is" if net.n_layers == 1 else "every layer's state stays as it is"
+    return [
+        "        if (isnan(xt[0])) {",
+        f"            break; /* NaN padding: the sequence has ended, {kept} */",
+        "        }",
+    ]
 
 
 class _ClassifierAPI:
@@ -545,27 +530,31 @@ class _RegressorAPI:
 
 
 def _summary_lines(net, report, counted):
-    low_rank = [n for n in ("W1", "U1") if n in net.matrices]
+    low_rank = [n for n in ("W1", "U1") if any(n in layer.matrices for layer in net.layers)]
     layout = {
         "per_channel": f" (per channel: {net.n_step_features} values each, shared by every step)",
         "per_column": f" (per column: {net.n_features} values each)",
         None: "",
     }[report["scaler_layout"]]
+    hidden = str(net.hidden_dim)
+    if net.n_layers > 1:
+        hidden = "(" + ", ".join(str(h) for h in net.hidden_dims) + ")"  # as hidden_dim=(16, 8) says
     folded = ""
     if net.fold > 1:
         folded = f" read {net.fold} at a time ({net.n_steps} steps of {net.n_inputs} inputs)"
     lines = [
-        f"cell {net.cell}, gate {net.gate}, update {net.update}, hidden {net.hidden_dim}, "
+        f"cell {net.cell}, gate {net.gate}, update {net.update}, hidden {hidden}, "
         f"{net.n_timesteps} timesteps x {net.n_step_features} features{folded}, {counted}"
         + (", low rank " + " ".join(n[0] for n in low_rank) if low_rank else ""),
         f"weights {report['weight_bytes']} bytes as written (all dense: {report['dense_weight_bytes']}, "
         f"all CSR: {report['csr_weight_bytes']}); scaler {report['scaler_bytes']} bytes{layout}; "
         f"stack state {report['state_bytes']} bytes",
     ]
+    width = max(5, *(len(row["name"]) for row in report["matrices"]))  # a stack's names are longer: layer2.W
     for row in report["matrices"]:
         shape = "x".join(str(s) for s in row["shape"])
         lines.append(
-            f"  {row['name']:5s} {shape:>8s} {row['dtype']:7s} nnz {row['nnz']:6d}  {row['format']:5s}  "
+            f"  {row['name']:{width}s} {shape:>8s} {row['dtype']:7s} nnz {row['nnz']:6d}  {row['format']:5s}  "
             f"dense {row['dense_bytes']} B, csr {row['csr_bytes']} B"
         )
     lines += [f"not exported: {o}" for o in report["omitted"]]

@@ -31,11 +31,21 @@ the last folded step of a row whose T is not a multiple of ``k`` holds the
 row's last values followed by zeros (C never reads past the row's ``T * D``
 floats; ONNX pads the row with NaN first).
 
+A stacked network (``hidden_dim=(16, 8)``) is described layer by layer
+(``net.layers``, each a :class:`_Layer`: the layer's parameters under the
+cell's plain names, ``layer2.W`` as ``W``), so each cell writes every layer
+with the code it writes one layer with. Every layer reads the state sequence
+of the one below; both writers run the layers step by step and stop every
+layer at the sequence's end, so all states are frozen from there on: the last
+layer's final state is then the Python model's, which reads it at the
+sequence's last step.
+
 Dead weights are not exported: with one step ``h_0 = 0`` makes the recurrent
-matrix (and the guide cell's reset gate) irrelevant.
+matrix (and the guide cell's reset gate) irrelevant, in every layer.
 """
 
 import warnings
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,13 +85,14 @@ class _Network:
     cell: str
     n_timesteps: int  # T, raw timesteps of a row
     n_step_features: int  # D, raw features per timestep (what the scaler sees)
-    hidden_dim: int
+    hidden_dim: int  # the last layer's: what the output layer reads
     classes: np.ndarray | None  # the classifier's classes_; None for a regressor
     gate: str
     update: str
-    matrices: dict  # name -> _Matrix, in layout order (W or W1, W2; U or U1, U2; W_out)
-    vectors: dict  # biases: name -> float64 vector
-    scalars: dict  # cell constants after the sigmoid: name -> float
+    # name -> _Matrix, in layout order (W or W1, W2; U or U1, U2 of each layer; W_out);
+    # layer k >= 2's names start with "layer<k>."
+    matrices: dict
+    vectors: dict  # biases: name -> float64 vector (every layer's, then b_out)
     # the folded scaler steps, x -> (x - mean) / scale: D values applied at every
     # step when ``scaler_per_channel``, else one per input column (T * D)
     mean: np.ndarray | None = None
@@ -90,6 +101,8 @@ class _Network:
     omitted: list = field(default_factory=list)
     # the network reads ``fold`` raw timesteps as one step of ``fold * D`` inputs
     fold: int = 1
+    # the recurrent layers, first to last (:class:`_Layer`, views of matrices and vectors)
+    layers: list = field(default_factory=list)
 
     @property
     def n_features(self):
@@ -132,6 +145,76 @@ class _Network:
     @property
     def quantized(self):
         return any(m.int8 is not None for m in self.matrices.values())
+
+    @property
+    def n_layers(self):
+        return len(self.layers)
+
+    @property
+    def hidden_dims(self):
+        return tuple(layer.hidden_dim for layer in self.layers)
+
+
+class _Prefixed(MutableMapping):
+    """One layer's entries of a dict of the whole network, under the layer's plain names; writes go through."""
+
+    def __init__(self, parent, prefix, names):
+        self.parent, self.prefix, self.names = parent, prefix, names
+
+    def _key(self, name):
+        if name not in self.names:
+            raise KeyError(name)
+        return self.prefix + name
+
+    def __getitem__(self, name):
+        return self.parent[self._key(name)]
+
+    def __setitem__(self, name, value):
+        self.parent[self._key(name)] = value
+
+    def __delitem__(self, name):
+        del self.parent[self._key(name)]
+
+    def __iter__(self):
+        return (n for n in self.names if self.prefix + n in self.parent)
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+
+class _Layer:
+    """One recurrent layer as its cell's export code sees it (the ``net`` of :class:`skfastgrnn._cells.Cell`).
+
+    ``matrices`` and ``vectors`` are the layer's entries of the network's
+    dicts under the cell's plain names (``layer2.W`` is ``W`` here; a change
+    goes through to the network); ``scalars`` are the layer's cell constants
+    after their sigmoid; ``prefix`` is ``""`` for the first layer and
+    ``"layer<k>."`` for layer ``k``; ``omitted`` collects what the cell
+    leaves out with one step.
+    """
+
+    def __init__(self, net, spec, index, scalars):
+        self.net, self.index, self.prefix = net, index, spec.prefix
+        self.n_inputs, self.hidden_dim = spec.n_inputs, spec.hidden_dim
+        self.matrices = _Prefixed(net.matrices, spec.prefix, spec.names)
+        self.vectors = _Prefixed(net.vectors, spec.prefix, spec.names)
+        self.scalars = scalars
+        self.omitted = []
+
+    def __repr__(self):
+        return f"_Layer({self.index}, {self.n_inputs} -> {self.hidden_dim}, {list(self.matrices)})"
+
+    @property
+    def n_steps(self):
+        return self.net.n_steps
+
+    @property
+    def gate(self):
+        return self.net.gate
+
+    @property
+    def update(self):
+        return self.net.update
 
     @property
     def w_names(self):
@@ -280,7 +363,6 @@ def describe_network(model, what):
     # biases (the cell's and b_out); the *_logit scalars go through their sigmoid in export_scalars
     vectors = {n: np.asarray(views[n], dtype=np.float64) for n, s in layout.shapes if len(s) == 1 and "logit" not in n}
     cell = network.cell
-    scalars = CELLS[cell].export_scalars(views)
     net = _Network(
         cell=cell,
         n_timesteps=T,
@@ -291,9 +373,10 @@ def describe_network(model, what):
         update=network.update,
         matrices=matrices,
         vectors=vectors,
-        scalars=scalars,
         fold=fold,
     )
+    for k, spec in enumerate(layout.layers, 1):
+        net.layers.append(_Layer(net, spec, k, CELLS[cell].export_scalars(spec.views(views))))
     if scalers:
         net.mean, net.scale, net.scaler_per_channel = _fold_scalers(scalers, T, net.n_step_features)
     if net.n_steps == 1:
@@ -302,10 +385,17 @@ def describe_network(model, what):
 
 
 def _omit_dead_weights(net):
-    """With one step, h_0 = 0: the recurrent product is zero (and so is what the cell multiplies with h_0)."""
+    """With one step, h_0 = 0: the recurrent product is zero (and so is what the cell multiplies with h_0).
+
+    So in every layer of a stack: each one's h_0 is 0.
+    """
     T, fold = net.n_timesteps, net.fold
     one = "one timestep" if T == 1 else f"one folded step ({T} timesteps, fold {fold})"
-    for name in net.u_names:
-        del net.matrices[name]
-    net.omitted.append(f"U ({one}: h_0 = 0 makes it irrelevant)")
-    net.cell_class.export_one_step(net, one)
+    for layer in net.layers:
+        for name in layer.u_names:
+            del layer.matrices[name]
+    every = " of every layer" if net.n_layers > 1 else ""
+    net.omitted.append(f"U{every} ({one}: h_0 = 0 makes it irrelevant)")
+    for layer in net.layers:
+        net.cell_class.export_one_step(layer, one)
+        net.omitted += [f"layer {layer.index}: {o}" if net.n_layers > 1 else o for o in layer.omitted]

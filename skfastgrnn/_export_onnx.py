@@ -12,13 +12,19 @@ classifier, ``"label"`` (the class labels) and ``"probabilities"`` (float32,
 regressor's output). onnx is imported only when :func:`to_onnx` runs.
 
 This module writes what every cell shares (the scaler, padding and folding of
-the rows, the input projection, the padding mask, the output layer); each
-cell's recurrence is written by its class (``onnx_steps``, in
+the rows, the input projection, the padding mask, the layers of a stack, the
+output layer); each cell's recurrence is written by its class (``onnx_steps``, in
 ``skfastgrnn/_cells/<cell>.py``, with the nonlinearities of
 :func:`skfastgrnn._cells.onnx_nonlinearity`). The one part that differs
 between a classifier and a regressor is the head on the outputs
 (:func:`_onnx_head`). What the network is comes from
 :func:`skfastgrnn._export_common.describe_network`.
+
+A stack runs its layers one after the other over all the steps: layer
+``k >= 2`` reads the masked states ``h_1 .. h_T`` of the layer below (one
+Concat, then one MatMul for every step), and every layer keeps its state from
+the sequence's end on (the same mask), so the last layer's final state is the
+Python model's.
 """
 
 import numpy as np
@@ -59,11 +65,14 @@ class _Graph:
 class _Steps:
     """What a cell's ``onnx_steps`` builds its recurrence with (see :class:`skfastgrnn._cells.Cell`)."""
 
-    def __init__(self, g, net, u_mats, nan_first):
-        self.g, self.net = g, net
+    def __init__(self, g, layer, u_mats, nan_first, ended_at):
+        self.g, self.net = g, layer  # the layer (:class:`skfastgrnn._export_common._Layer`)
         self.u_mats = u_mats  # the recurrent matrix: U, or U1 and U2
         self.nan_first = nan_first  # [T, N, 1]: the step's first value is NaN
         self.ended = None  # [N, 1] once a step has been masked: the sequence has ended
+        # the mask of each step, shared by the layers of a stack (built by the first)
+        self.ended_at = ended_at
+        self.states = []  # the state after each step, what the layer above reads
 
     def recurrent(self, v):
         """``v U``."""
@@ -72,8 +81,8 @@ class _Steps:
         return v
 
     def vec(self, vname):
-        """The bias ``vname`` as a float32 constant."""
-        return self.g.const(vname, self.net.vectors[vname].astype(np.float32))
+        """The layer's bias ``vname`` as a float32 constant."""
+        return self.g.const(self.net.prefix + vname, self.net.vectors[vname].astype(np.float32))
 
     def scalar(self, value):
         return self.g.const("c", np.float32(value))
@@ -84,10 +93,15 @@ class _Steps:
 
     def masked(self, h_prev, h_new, t):
         """The state after step t: h_new, or h_prev (h_0 = 0 at t = 0) once the sequence has ended."""
-        nan_t = self.step(self.nan_first, t)  # [N, 1], broadcast over the hidden units
-        self.ended = nan_t if self.ended is None else self.g.op("Or", self.ended, nan_t)
+        if t < len(self.ended_at):
+            self.ended = self.ended_at[t]
+        else:
+            nan_t = self.step(self.nan_first, t)  # [N, 1], broadcast over the hidden units
+            self.ended = nan_t if self.ended is None else self.g.op("Or", self.ended, nan_t)
+            self.ended_at.append(self.ended)
         keep = self.scalar(0.0) if h_prev is None else h_prev
-        return self.g.op("Where", self.ended, keep, h_new)
+        self.states.append(self.g.op("Where", self.ended, keep, h_new))
+        return self.states[-1]
 
 
 def _onnx_matrix(g, m):
@@ -219,16 +233,22 @@ def to_onnx(model):
     net = describe_network(model, "to_onnx")
     g = _Graph(onnx)
     x, nan_first = _onnx_steps_in(g, net)
-    for wname in net.w_names:
-        x = g.op("MatMul", x, _onnx_matrix(g, net.matrices[wname]))
-    u_mats = [_onnx_matrix(g, net.matrices[n]) for n in net.u_names]
-    steps = _Steps(g, net, u_mats, nan_first)
-    h = net.cell_class.onnx_steps(net, x, steps)  # the cell's recurrence, masked over the padding
-    outputs, what = _onnx_head(g, net, h, steps)
+    ended_at, below = [], None
+    for layer in net.layers:
+        if below is not None:  # the states h_1 .. h_T of the layer below, time-major [T, N, H]
+            axes = g.const("axes", np.array([0], dtype=np.int64))
+            x = g.op("Concat", *[g.op("Unsqueeze", state, axes) for state in below], axis=0)
+        for wname in layer.w_names:
+            x = g.op("MatMul", x, _onnx_matrix(g, layer.matrices[wname]))
+        u_mats = [_onnx_matrix(g, layer.matrices[n]) for n in layer.u_names]
+        steps = _Steps(g, layer, u_mats, nan_first, ended_at)
+        h = net.cell_class.onnx_steps(layer, x, steps)  # the cell's recurrence, masked over the padding
+        below = steps.states
+    outputs, what = _onnx_head(g, net, h)
     return _onnx_model(onnx, g, net, outputs, what)
 
 
-def _onnx_head(g, net, h, steps):
+def _onnx_head(g, net, h):
     """The output layer and the task's outputs: ``(output value infos, description for the doc string)``.
 
     A classifier: ``"probabilities"`` (Softmax of the logits) and ``"label"``
@@ -239,11 +259,12 @@ def _onnx_head(g, net, h, steps):
     FLOAT, out = g.onnx.TensorProto.FLOAT, g.helper.make_tensor_value_info
     labels = None if net.is_regressor else _onnx_labels(net.classes)
     product = g.op("MatMul", h, _onnx_matrix(g, net.matrices["W_out"]))
+    b_out = g.const("b_out", net.vectors["b_out"].astype(np.float32))
     if net.is_regressor:
-        g.op("Add", product, steps.vec("b_out"), out="variable")
+        g.op("Add", product, b_out, out="variable")
         K = net.n_outputs
         return [out("variable", FLOAT, ["N", K])], ("regressor", f"{K} output{'s' * (K != 1)}")
-    logits = g.op("Add", product, steps.vec("b_out"))
+    logits = g.op("Add", product, b_out)
     g.op("Softmax", logits, out="probabilities", axis=1)
     index = g.op("ArgMax", logits, axis=1, keepdims=0)
     g.op("Gather", g.const("classes", labels), index, out="label", axis=0)
@@ -271,6 +292,11 @@ def _onnx_model(onnx, g, net, outputs, what):
         doc_string=(
             f"FastGRNN {what[0]} ({net.cell}, {net.n_timesteps} timesteps x {net.n_step_features} features"
             + (f", read {net.fold} at a time" if net.fold > 1 else "")
+            + (
+                f", {net.n_layers} stacked layers of {', '.join(map(str, net.hidden_dims))} units"
+                if net.n_layers > 1
+                else ""
+            )
             + f", {what[1]}); rows may be NaN-padded after a sequence's end (the first "
             + ("folded " if net.fold > 1 else "")
             + "step whose first value is NaN ends it)"

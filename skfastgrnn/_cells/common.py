@@ -146,9 +146,12 @@ class Cell:
     H)`` holding ``h_0 .. h_T``; backward takes a :class:`FinalStateGradient`
     and returns ``(dP, dU, {name: grad})``.
 
-    Export (``net`` is the exporters' description of the network: ``net.hidden_dim``,
-    ``net.n_steps`` (steps of the recurrence), ``net.gate``, ``net.update``,
-    ``net.scalars``, ``net.matrices``, ``net.vectors``, ``net.omitted``):
+    Export (``net`` is the exporters' description of ONE recurrent layer,
+    ``skfastgrnn._export_common._Layer``: ``net.hidden_dim``, ``net.n_steps``
+    (steps of the recurrence), ``net.gate``, ``net.update``, ``net.scalars``,
+    ``net.matrices``, ``net.vectors``, ``net.omitted``, with the layer's
+    parameters under the cell's plain names: the exporters call these once per
+    layer of a stack, with ``layer2.W`` as ``W``):
 
     - ``uses_gate``: whether the gate nonlinearity is computed (the C code
       defines only the functions it calls);
@@ -158,9 +161,12 @@ class Cell:
       state the cell sees; the exporter has dropped U, the cell drops what
       else only multiplies ``h_0`` (and says so in ``net.omitted``);
     - ``c_constants(scalars)``: the ``static const float`` the C step reads;
-    - ``c_buffers(net)``: stack buffers (floats) beyond ``h``, ``a``, ``hu``;
+    - ``c_buffers(net)``: stack buffers (floats) beyond ``h``, ``a``, ``hu``
+      (shared by the layers of a stack, sized for the largest);
     - ``c_step(net, w)``: the C statements of one step after ``a = x_t W``,
-      inside the loop over ``t``; ``w.p`` is the symbol prefix and
+      inside the loop over ``t``; ``w.h`` is the layer's state buffer,
+      ``w.param(name)`` the C name of the layer's bias or constant ``name``,
+      ``w.p`` the prefix of the model's functions (``<p>_sigmoid``) and
       ``w.recurrent(source)`` the statements computing ``hu = source U``
       from the second step on;
     - ``onnx_steps(net, x, o)``: the ONNX nodes of the recurrence over the
@@ -169,7 +175,8 @@ class Cell:
       ``o.scalar(value)`` constants, ``o.step(all_steps, t)`` step ``t`` of a
       time-major tensor, ``o.recurrent(h)`` the product ``h U`` and
       ``o.masked(h_prev, h_new, t)`` the state after step ``t`` (h_prev once
-      the sequence has ended; None for ``h_0 = 0``).
+      the sequence has ended; None for ``h_0 = 0``), called once per step in
+      order: the writer takes the states the layer above reads from there.
     """
 
     n_blocks = 1

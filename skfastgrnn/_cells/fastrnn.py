@@ -83,14 +83,15 @@ class FastRNNCell(Cell):
 
     @staticmethod
     def c_step(net, w):
-        p, H = w.p, net.hidden_dim
+        p, h, H = w.p, w.h, net.hidden_dim
+        b, alpha, beta = (w.param(n) for n in ("b", "alpha", "beta"))
         recurrent = net.n_steps > 1
         rec = " + hu[j]" if recurrent else ""
         return [
-            *(w.recurrent("h") if recurrent else []),
+            *(w.recurrent(h) if recurrent else []),
             f"        for (j = 0; j < {H}; ++j) {{",
-            f"            float c = {p}_{net.update}((a[j] + {p}_b[j]){rec});",
-            f"            h[j] = {p}_beta * h[j] + {p}_alpha * c;",
+            f"            float c = {p}_{net.update}((a[j] + {b}[j]){rec});",
+            f"            {h}[j] = {beta} * {h}[j] + {alpha} * c;",
             "        }",
         ]
 

@@ -127,23 +127,24 @@ class GuideCell(Cell):
 
     @staticmethod
     def c_step(net, w):
-        p, H, T = w.p, net.hidden_dim, net.n_steps
+        p, h, H, T = w.p, w.h, net.hidden_dim, net.n_steps
+        nu, zeta = w.param("nu"), w.param("zeta")
         # a = [x W_r | x W_u | x W_c], or [x W_u | x W_c] when T = 1 (no reset gate)
         u, c = (H, 2 * H) if T > 1 else (0, H)
         lines = []
         if T > 1:
             lines += [
                 f"        for (j = 0; j < {H}; ++j) {{",
-                f"            rh[j] = {p}_{net.gate}({p}_nu * (a[j] + {p}_b_r[j])) * h[j];",
+                f"            rh[j] = {p}_{net.gate}({nu} * (a[j] + {w.param('b_r')}[j])) * {h}[j];",
                 "        }",
                 *w.recurrent("rh"),
             ]
-        cand = f"{p}_zeta * (a[{c} + j] + {p}_b_c[j])" + (f" + {p}_zeta * hu[j]" if T > 1 else "")
+        cand = f"{zeta} * (a[{c} + j] + {w.param('b_c')}[j])" + (f" + {zeta} * hu[j]" if T > 1 else "")
         lines += [
             f"        for (j = 0; j < {H}; ++j) {{",
-            f"            float u = {p}_{net.gate}({p}_nu * (a[{u} + j] + {p}_b_u[j]));",
+            f"            float u = {p}_{net.gate}({nu} * (a[{u} + j] + {w.param('b_u')}[j]));",
             f"            float c = {p}_{net.update}({cand});",
-            "            h[j] = c + u * (h[j] - c);",
+            f"            {h}[j] = c + u * ({h}[j] - c);",
             "        }",
         ]
         return lines
