@@ -20,8 +20,13 @@ def test_demo_without_matplotlib_writes_what_the_readme_says(tmp_path, monkeypat
     """Issue 14: the README said the demo writes a learning curve, but the default install has no matplotlib
     and the demo prints a note instead: the README says which files come always, and that the curve needs the
     ``plot`` extra."""
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # imports fail as if it were not installed
-    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    # imports fail as if it were not installed, also when an earlier test imported parts of it
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")] + [
+        "matplotlib",
+        "matplotlib.pyplot",
+        "matplotlib.figure",
+    ]:
+        monkeypatch.setitem(sys.modules, name, None)
     out = tmp_path / "demo"
     assert cli.main(["demo", "--out", str(out), "--n-samples", "200", "--epochs", "2", "--quiet"]) == 0
     written = sorted(p.name for p in out.iterdir())
