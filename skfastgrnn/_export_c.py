@@ -14,9 +14,14 @@ so folding would need T copies of W, and would break the int8 weights'
 exactness): with ``D`` values each when they are the same at every step (a
 SequenceScaler), else one per input column (``T * D``).
 
-This module writes what every cell shares (the matrices, the reading of a
-row, the output layer, the header); the layers of a stack, each one's input
-projection and its state, come from :mod:`skfastgrnn._export_c_layers`; each
+The tables are ``static const``, in program memory on AVR (``PROGMEM``, read
+through ``pgm_read_*`` macros; plain reads elsewhere).
+
+This module writes what every cell shares (the matrices, the header, the
+public API); the streaming core (``<name>_state``, ``_reset``, ``_step``, the
+output layer; ``_predict`` steps through a row with it) comes from
+:mod:`skfastgrnn._export_c_stream`; the layers of a stack, each one's input
+projection and its state, from :mod:`skfastgrnn._export_c_layers`; each
 cell's step is written by its class (``c_step`` and its helpers, in
 ``skfastgrnn/_cells/<cell>.py``) and each nonlinearity's C function comes from
 :data:`skfastgrnn._cells.C_NONLINEARITIES`. What differs between a classifier
@@ -32,7 +37,8 @@ import re
 import numpy as np
 
 from ._cells import C_NONLINEARITIES
-from ._export_c_layers import c_symbol, forward_buffers, layer_constants, layer_steps, zero_states
+from ._export_c_layers import c_symbol, forward_buffers, layer_constants, rom_macros, rom_read
+from ._export_c_stream import state_typedef, stream_declarations, stream_floats, stream_source
 from ._export_common import describe_network
 from ._files import atomic_write, prepare_export_directory
 from ._version import __version__
@@ -61,13 +67,15 @@ def _c_float(v):
     return text + "f"
 
 
-def _c_array(ctype, name, values, fmt):
+def _c_array(ctype, name, values, fmt, p):
+    """A ``static const`` table of the model ``p``: in program memory on AVR (``<P>_FLASH``)."""
     values = list(values)
     if not values:  # C99 has no empty arrays; a pad element, counted in the sizes
         values = [0]
     items = [fmt(v) for v in values]
     per_line = 8 if ctype == "float" else 16
-    lines = [f"static const {ctype} {name}[{len(items)}] = {{"]
+    flash = p.upper() + "_FLASH"
+    lines = [f"static const {ctype} {name}[{len(items)}] {flash} = {{"]
     for start in range(0, len(items), per_line):
         lines.append("    " + ", ".join(items[start : start + per_line]) + ",")
     lines.append("};")
@@ -105,10 +113,10 @@ def _c_matrix(p, m, fmt):
     if m.int8 is not None:
         lines.append(f"static const float {base}_scale = {_c_float(m.scale)};")
     # int8 products are summed unscaled and the scale applied once per output
-    term = "(float)v[i] * x[i]" if m.int8 is not None else "v[i] * x[i]"
+    term = f"{'(float)' if m.int8 is not None else ''}{rom_read(p, ctype, 'v[i]')} * x[i]"
     result = f"acc * {base}_scale" if m.int8 is not None else "acc"
     if fmt == "dense":
-        decl = _c_array(ctype, base, stored.ravel(), value_fmt)
+        decl = _c_array(ctype, base, stored.ravel(), value_fmt, p)
         body = [
             "    int i, j;",
             f"    for (j = 0; j < {n_out}; ++j) {{",
@@ -125,15 +133,16 @@ def _c_matrix(p, m, fmt):
         ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_out))])
         ptr_type, _ = _uint_type(int(ptr[-1]))
         idx_type, _ = _uint_type(max(n_in - 1, 0))
-        decl = _c_array(ptr_type, base + "_ptr", ptr, str)
-        decl += _c_array(idx_type, base + "_idx", cols, str)
-        decl += _c_array(ctype, base + "_val", stored[rows, cols], value_fmt)
-        term = term.replace("v[i]", f"{base}_val[k]").replace("x[i]", f"x[{base}_idx[k]]")
+        decl = _c_array(ptr_type, base + "_ptr", ptr, str, p)
+        decl += _c_array(idx_type, base + "_idx", cols, str, p)
+        decl += _c_array(ctype, base + "_val", stored[rows, cols], value_fmt, p)
+        term = term.replace("v[i]", f"{base}_val[k]").replace("x[i]", f"x[{rom_read(p, idx_type, base + '_idx[k]')}]")
+        start, stop = (rom_read(p, ptr_type, f"{base}_ptr[j{d}]") for d in ("", " + 1"))
         body = [
             "    int j, k;",
             f"    for (j = 0; j < {n_out}; ++j) {{",
             "        float acc = 0.0f;",
-            f"        for (k = (int){base}_ptr[j]; k < (int){base}_ptr[j + 1]; ++k) {{",
+            f"        for (k = (int){start}; k < (int){stop}; ++k) {{",
             f"            acc += {term};",
             "        }",
             f"        y[j] = {result};",
@@ -173,104 +182,6 @@ class _CWriter:
 
     # ---------------------------------------------------------- pieces
 
-    def _forward(self):
-        net, p = self.net, self.p
-        T, D = net.n_steps, net.n_step_features
-        buffers = forward_buffers(net)
-        if net.fold == 1:
-            what = "every intermediate lives on the stack"
-        else:
-            what = (
-                f"the network reads {net.fold} timesteps ({net.n_inputs} values) per step, {T} steps; "
-                "every intermediate lives on the stack"
-            )
-        if net.n_layers > 1:
-            what = (
-                f"{net.n_layers} layers run step by step, each on the new state of the one below, and stop together;"
-                f"\n   {what}"
-            )
-        lines = [
-            "/* logits of one row x = [x_1 .. x_T], read up to the first step whose first value is NaN;",
-            f"   {what} */",
-            f"static void {p}_forward(const float *x, float *logits)",
-            "{",
-        ]
-        lines += [f"    float {b}[{n}];" for b, n in buffers.items()]
-        lines += [
-            "    int t, j;" if net.last_inputs == net.n_inputs else "    int t, j, nx;",
-            *zero_states(net, buffers),
-            f"    for (t = 0; t < {T}; ++t) {{",
-            f"        const float *xt = x + t * {net.n_inputs};",
-        ]
-        lines += self._read_folded_step() if net.fold > 1 else _end_of_sequence(net)
-        if net.fold == 1 and "xs" in buffers:
-            expr = "xt[j]"
-            # D statistics shared by every step, or one per column of the row
-            at = "j" if net.scaler_per_channel else f"t * {D} + j"
-            if net.mean is not None:
-                expr = f"({expr} - {p}_mean[{at}])"
-            if net.scale is not None:
-                expr = f"{expr} / {p}_scale[{at}]"
-            lines += [f"        for (j = 0; j < {D}; ++j) {{", f"            xs[j] = {expr};", "        }"]
-            lines.append("        xt = xs;")
-        steps, state = layer_steps(net, p)  # each layer's input projection, recurrent product and update
-        lines += steps
-        K = net.n_outputs
-        lines += [
-            "    }",
-            f"    {p}_mv_W_out({state}, logits);",
-            f"    for (j = 0; j < {K}; ++j) {{",
-            f"        logits[j] += {p}_b_out[j];",
-            "    }",
-            "}",
-        ]
-        return lines
-
-    def _read_folded_step(self):
-        """C statements reading folded step t into ``xs`` (``fold * D`` values), as ``fold_steps`` does.
-
-        Padding is decided on the folded step's first value; inside an observed
-        folded step NaN reads as 0 (after the scaler: 0 in standardized units),
-        and so do the values past the row's end in a partial last step, which
-        are never read.
-        """
-        net, p = self.net, self.p
-        T, D, n_in = net.n_steps, net.n_step_features, net.n_inputs
-        lines = _end_of_sequence(net)
-        expr = "xt[j]"
-        if net.mean is not None or net.scale is not None:
-            # D statistics shared by every step (channel j % D), or one per column of the row
-            at = (f"j % {D}" if D > 1 else "0") if net.scaler_per_channel else f"t * {n_in} + j"
-            if net.mean is not None:
-                expr = f"({expr} - {p}_mean[{at}])"
-            if net.scale is not None:
-                expr = f"{expr} / {p}_scale[{at}]"
-        last = net.last_inputs
-        if last == n_in:
-            lines += [
-                "        /* NaN inside an observed step: the steps after the sequence's end, read as 0 */",
-                f"        for (j = 0; j < {n_in}; ++j) {{",
-                f"            xs[j] = isnan(xt[j]) ? 0.0f : {expr};",
-                "        }",
-            ]
-        else:
-            # T is not a multiple of the fold: the last folded step holds the row's last
-            # ``last`` values followed by zeros; x ends there and is never read beyond
-            lines += [
-                (
-                    f"        nx = t < {T - 1} ? {n_in} : {last}; /* the values of x in this step */"
-                    if T > 1
-                    else f"        nx = {last}; /* the values of x: fold > T */"
-                ),
-                "        /* NaN inside an observed step (the steps after the sequence's end) and the values past",
-                "           the row's end read as 0 */",
-                f"        for (j = 0; j < {n_in}; ++j) {{",
-                f"            xs[j] = (j >= nx || isnan(xt[j])) ? 0.0f : {expr};",
-                "        }",
-            ]
-        lines.append("        xt = xs;")
-        return lines
-
     def _layer_defines(self):
         """A stack's header lines before ``<P>_HIDDEN_DIM`` (none for one layer)."""
         net, P = self.net, self.P
@@ -293,7 +204,7 @@ class _CWriter:
             data += _c_matrix(p, m, self.formats[mname]) + [""]
         other_bytes = 0  # biases and cell scalars, float32
         for vname, v in net.vectors.items():
-            data += _c_array("float", f"{p}_{c_symbol(vname)}", v, _c_float) + [""]
+            data += _c_array("float", f"{p}_{c_symbol(vname)}", v, _c_float, p) + [""]
             other_bytes += 4 * v.size
         constants, constant_bytes = layer_constants(net, p, _c_float)
         data += [*constants, ""]
@@ -301,7 +212,7 @@ class _CWriter:
         scaler_bytes = 0
         for sname, v in (("mean", net.mean), ("scale", net.scale)):
             if v is not None:
-                data += _c_array("float", f"{p}_{sname}", v, _c_float) + [""]
+                data += _c_array("float", f"{p}_{sname}", v, _c_float, p) + [""]
                 scaler_bytes += 4 * v.size
 
         used = sorted({net.update} | ({net.gate} if self.cell.uses_gate else set()))
@@ -319,6 +230,8 @@ class _CWriter:
             "label_bytes": api.label_bytes,
             # the forward pass's buffers plus what the public functions add on the stack
             "state_bytes": 4 * (sum(forward_buffers(net).values()) + api.stack_floats),
+            # the floats of <name>_state (the streaming state), its two ints not counted
+            "stream_state_bytes": 4 * sum(stream_floats(net).values()),
             "quantized": net.quantized,
             "fold": net.fold,
             "matrices": [
@@ -388,6 +301,9 @@ class _CWriter:
             f"#define {P}_HIDDEN_DIM {net.hidden_dim}",
             "",
             *api.declarations(),
+            *state_typedef(net, p, P),
+            *stream_declarations(net, p, P),
+            *api.stream_declarations(),
             "#ifdef __cplusplus",
             "}",
             "#endif",
@@ -402,28 +318,19 @@ class _CWriter:
             "",
             f'#include "{p}.h"',
             "",
+            *rom_macros(p),
+            "",
             *api.data(),
             *data,
             *funcs,
-            *self._forward(),
-            "",
+            *stream_source(net, p),
             *api.definitions(),
         ]
         return "\n".join(header), "\n".join(source), report
 
 
-def _end_of_sequence(net):
-    """C statements ending the loop over the steps at the first step whose first value is NaN (every layer's)."""
-    kept = "h stays as it is" if net.n_layers == 1 else "every layer's state stays as it is"
-    return [
-        "        if (isnan(xt[0])) {",
-        f"            break; /* NaN padding: the sequence has ended, {kept} */",
-        "        }",
-    ]
-
-
 class _ClassifierAPI:
-    """A classifier's public C API over ``<p>_forward``: class labels, the argmax, the softmax."""
+    """A classifier's public C API over ``<p>_forward`` (a row) and ``<p>_logits`` (a streaming state)."""
 
     kind = "classifier"
 
@@ -449,20 +356,30 @@ class _ClassifierAPI:
             "",
         ]
 
+    def stream_declarations(self):
+        """The header's readers of a streaming state."""
+        p, P = self.p, self.P
+        return [
+            "/* index of the most probable class of the timesteps read so far; the state does not change */",
+            f"int {p}_class(const {p}_state *s);",
+            "",
+            f"/* class probabilities of the timesteps read so far, written to proba ({P}_N_CLASSES floats) */",
+            f"void {p}_proba(const {p}_state *s, float *proba);",
+            "",
+        ]
+
     def data(self):
         """The source's first definitions: the class labels."""
         labels = ", ".join(_c_string(c) for c in self.net.classes)
         return [f"const char *const {self.p}_class_labels[{self.P}_N_CLASSES] = {{{labels}}};", ""]
 
     def definitions(self):
-        """The source's public functions, after ``<p>_forward``."""
+        """The source's public functions, after ``<p>_forward`` and ``<p>_logits``."""
         p, K = self.p, self.net.n_classes
         return [
-            f"int {p}_predict(const float *x)",
+            "static int " + p + "_argmax(const float *logits)",
             "{",
-            f"    float logits[{K}];",
             "    int k, best = 0;",
-            f"    {p}_forward(x, logits);",
             f"    for (k = 1; k < {K}; ++k) {{",
             "        if (logits[k] > logits[best]) {",
             "            best = k;",
@@ -471,12 +388,10 @@ class _ClassifierAPI:
             "    return best;",
             "}",
             "",
-            f"void {p}_predict_proba(const float *x, float *proba)",
+            f"static void {p}_softmax(float *proba)",
             "{",
-            "    float peak, total = 0.0f;",
+            "    float peak = proba[0], total = 0.0f;",
             "    int k;",
-            f"    {p}_forward(x, proba);",
-            "    peak = proba[0];",
             f"    for (k = 1; k < {K}; ++k) {{",
             "        peak = proba[k] > peak ? proba[k] : peak;",
             "    }",
@@ -487,6 +402,32 @@ class _ClassifierAPI:
             f"    for (k = 0; k < {K}; ++k) {{",
             "        proba[k] /= total;",
             "    }",
+            "}",
+            "",
+            f"int {p}_predict(const float *x)",
+            "{",
+            f"    float logits[{K}];",
+            f"    {p}_forward(x, logits);",
+            f"    return {p}_argmax(logits);",
+            "}",
+            "",
+            f"void {p}_predict_proba(const float *x, float *proba)",
+            "{",
+            f"    {p}_forward(x, proba);",
+            f"    {p}_softmax(proba);",
+            "}",
+            "",
+            f"int {p}_class(const {p}_state *s)",
+            "{",
+            f"    float logits[{K}];",
+            f"    {p}_logits(s, logits);",
+            f"    return {p}_argmax(logits);",
+            "}",
+            "",
+            f"void {p}_proba(const {p}_state *s, float *proba)",
+            "{",
+            f"    {p}_logits(s, proba);",
+            f"    {p}_softmax(proba);",
             "}",
             "",
         ]
@@ -514,6 +455,15 @@ class _RegressorAPI:
             "",
         ]
 
+    def stream_declarations(self):
+        p, P = self.p, self.P
+        return [
+            f"/* the predicted targets of the timesteps read so far, written to out ({P}_N_OUTPUTS floats);",
+            " * the state does not change */",
+            f"void {p}_output(const {p}_state *s, float *out);",
+            "",
+        ]
+
     def data(self):
         return []
 
@@ -524,6 +474,11 @@ class _RegressorAPI:
             "{",
             "    /* the network's outputs are the predictions: the target scaling is folded into W_out and b_out */",
             f"    {p}_forward(x, out);",
+            "}",
+            "",
+            f"void {p}_output(const {p}_state *s, float *out)",
+            "{",
+            f"    {p}_logits(s, out);",
             "}",
             "",
         ]
@@ -575,6 +530,18 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
     and for a :class:`~skfastgrnn.FastGRNNRegressor`::
 
         void <name>_predict(const float *x, float *out);     /* the predictions */
+
+    and, to feed one timestep at a time without storing the row::
+
+        <name>_state s;                                      /* the caller's */
+        void <name>_reset(<name>_state *s);
+        void <name>_step(<name>_state *s, const float *x_t); /* D raw values */
+        int  <name>_class(const <name>_state *s);            /* classifier */
+        void <name>_proba(const <name>_state *s, float *proba);
+        void <name>_output(const <name>_state *s, float *out); /* regressor */
+
+    (the readers can be called after any step and do not change the state;
+    ``_predict`` on a row is the same steps, bit for bit).
 
     where ``x`` is one row laid out ``[x_1 .. x_T]`` (``<NAME>_N_FEATURES``
     floats, raw values: the scaler steps are applied inside), ``proba``
@@ -628,7 +595,10 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
         ``"per_column"`` or None), ``label_bytes`` (the class-label
         strings; 0 for a regressor), ``state_bytes`` (the stack buffers of
         one ``predict`` call, a regressor's ``out`` not included; loop
-        counters and call frames are the compiler's), ``quantized``,
+        counters and call frames are the compiler's),
+        ``stream_state_bytes`` (the floats of ``<name>_state``: every
+        layer's state, and ``fold * D`` values for a folded model; its two
+        ints not counted), ``quantized``,
         ``fold`` (the model's ``fold_``: the input matrix has ``fold * D``
         rows), per-matrix ``matrices`` rows and ``omitted`` (weights that
         cannot change the output and are left out, e.g. U with one

@@ -12,6 +12,10 @@ of one step (the input projection ``a``, the recurrent product ``hu``, the
 low-rank intermediates, the cell's own) are shared by the layers, which use
 them one after the other, and sized for the largest.
 
+The tables (weights, biases, scaler statistics) are read through
+:func:`rom_read`: on AVR they live in program memory (``PROGMEM``) and are
+read with ``pgm_read_*``; elsewhere the macros are plain reads.
+
 Layer ``k >= 2``'s parameters are named ``layer<k>.W`` and so on in the model;
 in C the dot becomes an underscore (``<p>_layer2_W``, ``<p>_mv_layer2_W``):
 no name of the first layer starts with ``layer``, so the names cannot clash.
@@ -21,6 +25,39 @@ no name of the first layer starts with ``layer``, so the names cannot clash.
 def c_symbol(name):
     """The C spelling of a parameter's name: ``"layer2.W"`` -> ``"layer2_W"`` (the first layer's stay as they are)."""
     return name.replace(".", "_")
+
+
+# the C type of a table -> the suffix of its read macro (<P>_READ_FLOAT, ...; defined by the writer)
+ROM_READERS = {
+    "float": ("FLOAT", "pgm_read_float(&(v))"),
+    "int8_t": ("INT8", "((int8_t)pgm_read_byte(&(v)))"),
+    "uint8_t": ("UINT8", "pgm_read_byte(&(v))"),
+    "uint16_t": ("UINT16", "pgm_read_word(&(v))"),
+    "uint32_t": ("UINT32", "pgm_read_dword(&(v))"),
+}
+
+
+def rom_read(p, ctype, expr):
+    """The C expression reading the table element ``expr`` of type ``ctype`` (from flash on AVR)."""
+    return f"{p.upper()}_READ_{ROM_READERS[ctype][0]}({expr})"
+
+
+def rom_macros(p):
+    """The source's lines defining ``<P>_FLASH`` (the tables' attribute) and the ``<P>_READ_*`` macros."""
+    P = p.upper()
+    avr = [f"#  define {P}_READ_{suffix}(v) {read}" for suffix, read in ROM_READERS.values()]
+    host = [f"#  define {P}_READ_{suffix}(v) (v)" for suffix, _ in ROM_READERS.values()]
+    return [
+        "/* the tables: in program memory on AVR (PROGMEM, read with pgm_read_*), plain const elsewhere */",
+        "#ifdef __AVR__",
+        "#  include <avr/pgmspace.h>",
+        f"#  define {P}_FLASH PROGMEM",
+        *avr,
+        "#else",
+        f"#  define {P}_FLASH",
+        *host,
+        "#endif",
+    ]
 
 
 def state_name(layer):
@@ -44,6 +81,10 @@ class CLayerStep:
 
     def param(self, name):
         return f"{self.p}_{c_symbol(self.layer.prefix + name)}"
+
+    def vec(self, name, index="j"):
+        """The C expression reading element ``index`` of the layer's bias ``name`` (from flash on AVR)."""
+        return rom_read(self.p, "float", f"{self.param(name)}[{index}]")
 
     def mv(self, name):
         return f"{self.p}_mv_{c_symbol(self.layer.prefix + name)}"
@@ -86,18 +127,6 @@ def forward_buffers(net):
         for name, n in net.cell_class.c_buffers(layer).items():
             need(name, n)
     return buffers
-
-
-def zero_states(net, buffers):
-    """C statements setting every layer's state (and ``hu``, read at the first step) to zero: one loop per size."""
-    names = [state_name(layer) for layer in net.layers] + (["hu"] if net.n_steps > 1 else [])
-    by_size = {}
-    for name in names:
-        by_size.setdefault(buffers[name], []).append(name)
-    lines = []
-    for size, group in by_size.items():
-        lines += [f"    for (j = 0; j < {size}; ++j) {{", *[f"        {b}[j] = 0.0f;" for b in group], "    }"]
-    return lines
 
 
 def layer_steps(net, p):

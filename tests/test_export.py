@@ -483,7 +483,7 @@ def test_sequence_scaler_is_stored_per_channel(seq_fitted, tmp_path):
     header = open(report["header"]).read()
     # D values each, indexed by channel only, not T * D
     assert f"static const float pc_mean[{SEQ_D}]" in source and f"static const float pc_scale[{SEQ_D}]" in source
-    assert "(xt[j] - pc_mean[j]) / pc_scale[j]" in source
+    assert "(x[j] - PC_READ_FLOAT(pc_mean[j])) / PC_READ_FLOAT(pc_scale[j])" in source
     assert f"scaler {8 * SEQ_D} bytes (per channel: {SEQ_D} values" in header
     np.testing.assert_array_equal(describe_network(model, "test").mean, model[0].mean_)
     pytest.importorskip("onnx")
@@ -768,9 +768,10 @@ def test_folded_guard_catches_a_read_past_the_row(fold_fitted, asan_flags, tmp_p
     model, X = fold_fitted("fixed", "fastgrnn")
     report = export_c(model, tmp_path, name="fo")
     source = open(report["source"]).read()
-    # the last of the 3 folded steps holds 6 of the row's values; read 9 instead
-    broken, n = re.subn(r"nx = t < 2 \? 9 : 6;", "nx = 9;", source)
-    assert n == 1
+    # the last of the 3 folded steps holds 6 of the row's values (2 timesteps); read 3 instead
+    broken, n = re.subn(r"for \(t = 0; t < 8; \+\+t\)", "for (t = 0; t < 9; ++t)", source)
+    broken, m = re.subn(r"s->n >= 8\)", "s->n >= 9)", broken)
+    assert n == m == 1
     path = tmp_path / "broken.c"
     path.write_text(broken)
     exe = _build_guarded(report, str(tmp_path), "fo", asan_flags, source=str(path))
@@ -827,7 +828,7 @@ def test_one_folded_step_drops_dead_weights_and_matches(data, tmp_path):
     assert "one folded step" in report["omitted"][0]
     assert next(row for row in report["matrices"] if row["name"] == "W")["shape"] == (12, 16)
     source = open(report["source"]).read()
-    assert "nx" not in source and "isnan(xt[j]) ? 0.0f : xt[j]" in source
+    assert "nx" not in source and "isnan(x[j]) ? 0.0f : x[j]" in source
     index, proba = _run_c(exe, X, str(tmp_path))
     _assert_matches(model, X, index, proba, labels_are_indices=True)
     pytest.importorskip("onnx")

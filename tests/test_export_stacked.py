@@ -257,7 +257,8 @@ def test_names_memory_and_libm_only(fitted, tmp_path):
         assert symbol in source
     code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("/*", "*")))
     assert "layer2." not in code and "malloc" not in code
-    assert "float h[6];" in source and "float h2[4];" in source and "g_mv_W_out(h2, logits);" in source
+    header = open(report["header"]).read()  # the states are in the streaming state g_state
+    assert "float h[6];" in header and "float h2[4];" in header and "g_mv_W_out(h2, logits);" in source
     # the states (6 + 4), the input projection (3 * 6: shared by both layers), hu (6) and r * h (6), predict's logits
     assert report["state_bytes"] == 4 * (6 + 4 + 18 + 6 + 6 + 3)
     # W 3x18, U 6x6, b_r b_u b_c (6 each), layer2.W 6x12, layer2.U 4x4, 3 x 4 biases, W_out 4x3, b_out, 2 x (nu, zeta)
@@ -268,7 +269,7 @@ def test_names_memory_and_libm_only(fitted, tmp_path):
     if nm is None:
         pytest.skip("nm not found")
     defined = subprocess.run([nm, "-g", "--defined-only", obj], check=True, capture_output=True, text=True).stdout
-    api = ["g_class_labels", "g_predict", "g_predict_proba"]
+    api = ["g_class", "g_class_labels", "g_predict", "g_predict_proba", "g_proba", "g_reset", "g_step"]
     assert sorted(line.split()[-1] for line in defined.splitlines()) == api
     undefined = subprocess.run([nm, "-u", obj], check=True, capture_output=True, text=True).stdout.split()
     assert {s for s in undefined if s not in ("U", "w") and not s.startswith("_GLOBAL_OFFSET")} <= {"tanhf", "expf"}

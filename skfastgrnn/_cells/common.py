@@ -165,7 +165,9 @@ class Cell:
       (shared by the layers of a stack, sized for the largest);
     - ``c_step(net, w)``: the C statements of one step after ``a = x_t W``,
       inside the loop over ``t``; ``w.h`` is the layer's state buffer,
-      ``w.param(name)`` the C name of the layer's bias or constant ``name``,
+      ``w.param(name)`` the C name of the layer's constant ``name``,
+      ``w.vec(name)`` the read of element ``j`` of its bias ``name`` (through
+      the macro that reads program memory on AVR),
       ``w.p`` the prefix of the model's functions (``<p>_sigmoid``) and
       ``w.recurrent(source)`` the statements computing ``hu = source U``
       from the second step on;

@@ -115,15 +115,16 @@ class FastGRNNCell(Cell):
     @staticmethod
     def c_step(net, w):
         p, h, H = w.p, w.h, net.hidden_dim
-        b_z, b_h, zeta, zeta_plus_nu = (w.param(n) for n in ("b_z", "b_h", "zeta", "zeta_plus_nu"))
+        b_z, b_h = w.vec("b_z"), w.vec("b_h")
+        zeta, zeta_plus_nu = w.param("zeta"), w.param("zeta_plus_nu")
         recurrent = net.n_steps > 1
         rec = " + hu[j]" if recurrent else ""
         # h = (zeta (1 - z) + nu) c + z h, written (h - zeta c) z + (zeta + nu) c as in Python
         return [
             *(w.recurrent(h) if recurrent else []),
             f"        for (j = 0; j < {H}; ++j) {{",
-            f"            float z = {p}_{net.gate}((a[j] + {b_z}[j]){rec});",
-            f"            float c = {p}_{net.update}((a[j] + {b_h}[j]){rec});",
+            f"            float z = {p}_{net.gate}((a[j] + {b_z}){rec});",
+            f"            float c = {p}_{net.update}((a[j] + {b_h}){rec});",
             f"            {h}[j] = ({h}[j] - {zeta} * c) * z + {zeta_plus_nu} * c;",
             "        }",
         ]

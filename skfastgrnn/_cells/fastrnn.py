@@ -84,13 +84,13 @@ class FastRNNCell(Cell):
     @staticmethod
     def c_step(net, w):
         p, h, H = w.p, w.h, net.hidden_dim
-        b, alpha, beta = (w.param(n) for n in ("b", "alpha", "beta"))
+        b, alpha, beta = w.vec("b"), w.param("alpha"), w.param("beta")
         recurrent = net.n_steps > 1
         rec = " + hu[j]" if recurrent else ""
         return [
             *(w.recurrent(h) if recurrent else []),
             f"        for (j = 0; j < {H}; ++j) {{",
-            f"            float c = {p}_{net.update}((a[j] + {b}[j]){rec});",
+            f"            float c = {p}_{net.update}((a[j] + {b}){rec});",
             f"            {h}[j] = {beta} * {h}[j] + {alpha} * c;",
             "        }",
         ]

@@ -135,14 +135,14 @@ class GuideCell(Cell):
         if T > 1:
             lines += [
                 f"        for (j = 0; j < {H}; ++j) {{",
-                f"            rh[j] = {p}_{net.gate}({nu} * (a[j] + {w.param('b_r')}[j])) * {h}[j];",
+                f"            rh[j] = {p}_{net.gate}({nu} * (a[j] + {w.vec('b_r')})) * {h}[j];",
                 "        }",
                 *w.recurrent("rh"),
             ]
-        cand = f"{zeta} * (a[{c} + j] + {w.param('b_c')}[j])" + (f" + {zeta} * hu[j]" if T > 1 else "")
+        cand = f"{zeta} * (a[{c} + j] + {w.vec('b_c')})" + (f" + {zeta} * hu[j]" if T > 1 else "")
         lines += [
             f"        for (j = 0; j < {H}; ++j) {{",
-            f"            float u = {p}_{net.gate}({nu} * (a[{u} + j] + {w.param('b_u')}[j]));",
+            f"            float u = {p}_{net.gate}({nu} * (a[{u} + j] + {w.vec('b_u')}));",
             f"            float c = {p}_{net.update}({cand});",
             f"            {h}[j] = c + u * ({h}[j] - c);",
             "        }",
