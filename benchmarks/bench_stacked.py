@@ -13,7 +13,7 @@ run, and the time per parameter: seconds per epoch (fit seconds / ``n_iter_``) d
 by the number of parameters. Target (issue 12): stacking is not slower per parameter
 than the single layer by more than 1.5x.
 
-Usage (from the repository root; a few minutes)::
+Usage (from the repository root; under 2 minutes)::
 
     python benchmarks/bench_stacked.py --doc docs/user_guide.md          # run, write the JSON and the block
     python benchmarks/bench_stacked.py --check docs/user_guide.md        # no run: the block is the JSON's
@@ -101,8 +101,13 @@ def _min(entry, key):
 
 
 def epoch_seconds(entry):
-    """Mean over seeds of fit seconds / epochs run."""
-    return float(np.mean([r["seconds"] / r["n_iter"] for r in entry["seeds"]]))
+    """The fastest epoch of all seeds' fits (``history_`` seconds).
+
+    On a shared machine other jobs only ever add time: the fastest epoch is the closest
+    to the model's own cost (fit seconds / epochs swung by up to 1.5x between two fits
+    of the same model).
+    """
+    return float(min(r["epoch_seconds_min"] for r in entry["seeds"]))
 
 
 def per_parameter_ratio(single, stacked):
@@ -130,35 +135,41 @@ def render(doc):
         f"`make_pipeline(SequenceScaler(), FastGRNNClassifier())` with `{single_label}` and with "
         f"`{stacked_label}` on the eight data sets of `benchmarks/bench_ucr.py` (official splits, digits a "
         f"stratified 70/30 split per seed), every other setting at its default; test accuracy mean over seeds "
-        f"{', '.join(map(str, seeds))} (min in brackets). Seconds per epoch = fit seconds / epochs run; "
-        "per parameter = that / parameters; ratio = stacked / single.",
+        f"{', '.join(map(str, seeds))} (min in brackets). Seconds per epoch: the fastest epoch of the three fits "
+        "(`history_`); per parameter: that / parameters; ratio: stacked / single. Fit seconds: mean of the whole fits.",
         "",
-        "| data set | length x channels | accuracy 32 | accuracy (32, 16) | int8 32 | int8 (32, 16) | parameters 32 "
-        "| parameters (32, 16) | fit s 32 | fit s (32, 16) | epochs 32 | epochs (32, 16) | s / epoch 32 "
-        "| s / epoch (32, 16) | time per parameter ratio |",
-        "|---|---|" + "---:|" * 13,
+        "| data set | length x channels | accuracy 32 | accuracy (32, 16) | int8 accuracy 32 "
+        "| int8 accuracy (32, 16) |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     acc, ratios = {"single": [], "stacked": []}, []
     for name in names:
         single, stacked = res[name]["systems"]["single"], res[name]["systems"]["stacked"]
-        ratio = per_parameter_ratio(single, stacked)
-        ratios.append(ratio)
         cells = [name, bench_ucr._shape_text(res[name]["info"])]
         for key, entry in (("single", single), ("stacked", stacked)):
             acc[key].append(_mean(entry, "accuracy"))
             cells.append(f"{_mean(entry, 'accuracy'):.3f} ({_min(entry, 'accuracy'):.3f})")
         cells += [f"{_mean(e, 'int8_accuracy'):.3f}" for e in (single, stacked)]
+        out.append("| " + " | ".join(cells) + " |")
+    out.append(f"| mean over data sets |  | {np.mean(acc['single']):.3f} | {np.mean(acc['stacked']):.3f} |  |  |")
+    out += [
+        "",
+        "| data set | parameters 32 | parameters (32, 16) | fit s 32 | fit s (32, 16) | epochs 32 | epochs (32, 16) "
+        "| s / epoch 32 | s / epoch (32, 16) | time per parameter ratio |",
+        "|---|" + "---:|" * 9,
+    ]
+    for name in names:
+        single, stacked = res[name]["systems"]["single"], res[name]["systems"]["stacked"]
+        ratio = per_parameter_ratio(single, stacked)
+        ratios.append(ratio)
+        cells = [name]
         cells += [f"{_mean(e, 'n_parameters'):,.0f}" for e in (single, stacked)]
         cells += [f"{_mean(e, 'seconds'):.2f}" for e in (single, stacked)]
         cells += [f"{_mean(e, 'n_iter'):.0f}" for e in (single, stacked)]
         cells += [f"{epoch_seconds(e):.4f}" for e in (single, stacked)]
         cells.append(f"{ratio:.2f}x")
         out.append("| " + " | ".join(cells) + " |")
-    out.append(
-        f"| mean over data sets |  | {np.mean(acc['single']):.3f} | {np.mean(acc['stacked']):.3f} |"
-        + " |" * 10
-        + f" {np.mean(ratios):.2f}x |"
-    )
+    out.append("| mean over data sets |" + "  |" * 8 + f" {np.mean(ratios):.2f}x |")
     out += ["", "Targets (issue 12):"]
     for name, ratio in zip(names, ratios, strict=True):
         ok = ratio <= MAX_RATIO
