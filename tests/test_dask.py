@@ -172,6 +172,24 @@ def test_incremental_is_partial_fit_over_the_chunks(client, digits):
         np.testing.assert_allclose(inc.estimator_.weights_[name], w, rtol=1e-9, atol=1e-12, err_msg=name)
 
 
+def test_incremental_regressor_is_partial_fit_over_the_chunks(client):
+    """Issue 12: the regressor works under dask-ml's Incremental exactly as its partial_fit loop in memory."""
+    from skfastgrnn import FastGRNNRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(600, 8))
+    y = 10 + 3 * X[:, :2].sum(axis=1)
+    params = dict(n_timesteps=8, hidden_dim=8, random_state=0)
+    inc = wrappers.Incremental(FastGRNNRegressor(**params), shuffle_blocks=False)
+    loop = FastGRNNRegressor(**params)
+    for _ in range(3):
+        inc.partial_fit(da.from_array(X, chunks=(200, -1)), da.from_array(y, chunks=200))
+        for start in range(0, len(X), 200):
+            loop.partial_fit(X[start : start + 200], y[start : start + 200])
+    np.testing.assert_allclose(inc.estimator_.network_.parameters, loop.network_.parameters, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(inc.predict(da.from_array(X, chunks=(200, -1))).compute(), loop.predict(X), rtol=1e-9)
+
+
 @pytest.fixture(scope="module")
 def routing():
     return make_routing(600, random_state=0)
