@@ -132,6 +132,37 @@ def _is_storable(obj):
     return _ESTIMATORS.get(type(obj).__name__) is type(obj)
 
 
+#: wrapper classes saved as the model one of their fitted attributes holds
+#: (``DistilledFastGRNN`` -> ``student_``), registered with :func:`saved_as`
+_WRAPPERS = {}
+
+
+def saved_as(attribute):
+    """Class decorator: :func:`encode` saves a fitted instance as its ``attribute`` (e.g. ``"student_"``)."""
+
+    def register(cls):
+        _WRAPPERS[cls] = attribute
+        return cls
+
+    return register
+
+
+def _unwrap(obj):
+    """``obj``, or for a registered wrapper (alone or a Pipeline's last step) the model it ships.
+
+    A Pipeline keeps its other steps and the last step's name; only the last
+    step is replaced. An unfitted wrapper raises NotFittedError.
+    """
+    if isinstance(obj, Pipeline) and obj.steps and type(obj.steps[-1][1]) in _WRAPPERS:
+        name, last = obj.steps[-1]
+        return Pipeline([*obj.steps[:-1], (name, _unwrap(last))])
+    attribute = _WRAPPERS.get(type(obj))
+    if attribute is None:
+        return obj
+    check_is_fitted(obj, attribute)
+    return getattr(obj, attribute)
+
+
 # ----------------------------------------------------------------- encode
 
 
@@ -218,6 +249,10 @@ def _check_widths(steps, fail):
 def encode(obj):
     """Tensors and metadata of a fitted classifier or scaler + classifier Pipeline.
 
+    A registered wrapper (:func:`saved_as`; ``DistilledFastGRNN``), alone or
+    as a Pipeline's last step, is replaced first by the model it ships (its
+    ``student_``): the file holds that model, and :func:`load` returns it.
+
     Returns
     -------
     tensors : dict of str to ndarray
@@ -234,6 +269,7 @@ def encode(obj):
         Something cannot be stored (e.g. labels JSON cannot hold), or the
         steps of a Pipeline do not fit together.
     """
+    obj = _unwrap(obj)
     tensors = {}
     meta = {"format": FORMAT, "format_version": None, "package_version": __version__}
     if _is_storable(obj):

@@ -250,7 +250,9 @@ class _SpyStudent(FastGRNNClassifier):
 def test_out_of_fold_targets_are_cross_val_predict(blobs, cv):
     X, y = blobs
     T = 2.0
-    model = DistilledFastGRNN(LogisticRegression(), _SpyStudent(**SMALL), temperature=T, cv=cv).fit(X, y)
+    model = DistilledFastGRNN(
+        LogisticRegression(), _SpyStudent(**SMALL), temperature=T, cv=cv, teacher_confidence=None
+    ).fit(X, y)
     folds = StratifiedKFold(cv) if isinstance(cv, int) else cv  # an int is an unshuffled StratifiedKFold
     p = cross_val_predict(LogisticRegression(), X, y, cv=folds, method="predict_proba")
     np.testing.assert_allclose(model.student_.seen_targets_, _softmax(np.log(p) / T), rtol=1e-12, atol=1e-15)
@@ -263,7 +265,9 @@ def test_out_of_fold_targets_are_cross_val_predict(blobs, cv):
 def test_out_of_fold_targets_of_a_decision_function_teacher_and_string_labels(binary):
     X, y = binary
     labels = np.array(["no", "yes"], dtype=object)[y]
-    model = DistilledFastGRNN(LinearSVC(), _SpyStudent(**SMALL), temperature=1.0, cv=3).fit(X, labels)
+    model = DistilledFastGRNN(LinearSVC(), _SpyStudent(**SMALL), temperature=1.0, cv=3, teacher_confidence=None).fit(
+        X, labels
+    )
     d = cross_val_predict(LinearSVC(), X, y, cv=StratifiedKFold(3), method="decision_function")
     np.testing.assert_allclose(model.student_.seen_targets_[:, 1], 1 / (1 + np.exp(-d)))
     assert model.classes_.tolist() == ["no", "yes"]
@@ -272,7 +276,9 @@ def test_out_of_fold_targets_of_a_decision_function_teacher_and_string_labels(bi
 def test_out_of_fold_targets_with_sample_weight_and_transfer_set(binary):
     X, y = binary
     w = np.where(y == 1, 4.0, 1.0)
-    model = DistilledFastGRNN(LogisticRegression(), _SpyStudent(**SMALL), temperature=1.0, cv=3)
+    model = DistilledFastGRNN(
+        LogisticRegression(), _SpyStudent(**SMALL), temperature=1.0, cv=3, teacher_confidence=None
+    )
     model.fit(X[:150], y[:150], sample_weight=w[:150], X_unlabeled=X[150:])
     p = cross_val_predict(
         LogisticRegression(), X[:150], y[:150], cv=StratifiedKFold(3), method="predict_proba",
@@ -574,3 +580,167 @@ def test_a_regressor_student_is_refused_with_a_clear_error():
         InvalidParameterError, match="'student' parameter of DistilledFastGRNN must be .*FastGRNNClassifier"
     ):
         DistilledFastGRNN(Ridge(), FastGRNNRegressor(epochs=1)).fit(X, X[:, 0])
+
+
+# ------------------------------------------------ persistence (issue 15)
+
+
+def _sequence_flat_teacher():
+    """A teacher for equal-length (n, T, D) arrays: flattened rows into a logistic regression."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    return make_pipeline(FunctionTransformer(lambda X: np.asarray(X).reshape(len(X), -1)), LogisticRegression())
+
+
+def test_save_a_distilled_model_saves_its_student(tmp_path, blobs):
+    X, y = blobs
+    model = DistilledFastGRNN(LogisticRegression(), _student()).fit(X, y)
+    path = tmp_path / "student.safetensors"
+    skfastgrnn.save(model, path)
+    restored = skfastgrnn.load(path)
+    assert type(restored) is FastGRNNClassifier
+    assert restored.get_params() == model.student_.get_params()
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def test_save_a_pipeline_ending_in_a_distilled_model(tmp_path):
+    from skfastgrnn import SequenceScaler
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 2, 6)) + 3  # aeon's layout: (n, channels, length)
+    y = (X[:, 0].mean(axis=1) > 3).astype(int)
+    model = make_pipeline(
+        SequenceScaler(channels_first=True),
+        DistilledFastGRNN(_sequence_flat_teacher(), _student()),
+    ).fit(X, y)
+    path = tmp_path / "pipe.safetensors"
+    skfastgrnn.save(model, path)
+    restored = skfastgrnn.load(path)
+    assert [type(step) for _, step in restored.steps] == [SequenceScaler, FastGRNNClassifier]
+    assert [name for name, _ in restored.steps] == [name for name, _ in model.steps]  # the step keeps its name
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    Xs = np.random.RandomState(1).normal(size=(20, 2, 6)) + 3
+    np.testing.assert_array_equal(restored.predict(Xs), model.predict(Xs))
+
+
+def test_save_an_unfitted_distilled_model_is_not_fitted_error(tmp_path):
+    with pytest.raises(NotFittedError):
+        skfastgrnn.save(DistilledFastGRNN(LogisticRegression(), _student()), tmp_path / "x.safetensors")
+    with pytest.raises(NotFittedError):
+        skfastgrnn.save(make_pipeline(StandardScaler(), DistilledFastGRNN()), tmp_path / "x.safetensors")
+
+
+# ------------------------------------------------ calibration (issue 15)
+
+
+def test_confidence_scale_reaches_the_wanted_mean_top_probability():
+    from skfastgrnn._distill import confidence_scale
+
+    rng = np.random.RandomState(0)
+    for logits in (rng.normal(scale=15, size=(200, 4)), rng.normal(scale=0.2, size=(200, 4))):
+        for c in (0.5, 0.8, 0.95):
+            s = confidence_scale(logits, c)
+            assert s > 0
+            assert np.mean(_softmax(s * logits).max(axis=1)) == pytest.approx(c, abs=1e-6)
+    # the rule: a near one-hot teacher is flattened (s < 1), an underconfident one sharpened (s > 1)
+    assert confidence_scale(rng.normal(scale=15, size=(200, 4)), 0.9) < 1
+    assert confidence_scale(rng.normal(scale=0.2, size=(200, 4)), 0.9) > 1
+
+
+def test_teacher_confidence_scales_the_logits_before_the_temperature(blobs):
+    X, y = blobs
+    teacher = LogisticRegression().fit(X, y)
+    plain = DistilledFastGRNN(FrozenEstimator(teacher), _student(), teacher_confidence=None).fit(X, y)
+    assert plain.teacher_scale_ == 1.0
+    model = DistilledFastGRNN(FrozenEstimator(teacher), _student(), teacher_confidence=0.6).fit(X, y)
+    logits = np.log(teacher.predict_proba(X))
+    assert np.mean(_softmax(model.teacher_scale_ * logits).max(axis=1)) == pytest.approx(0.6, abs=1e-6)
+    assert not np.array_equal(plain.predict_proba(X), model.predict_proba(X))
+
+
+# ------------------------------------------------ augmentation (issue 15)
+
+
+def test_augment_rows_layouts_labels_and_determinism():
+    from skfastgrnn._augment import AUGMENTATIONS, augment_rows
+
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1, 2], 10)
+    X3 = rng.normal(size=(30, 12, 2))
+    X3[0, 9:] = np.nan  # one shorter, NaN-padded sequence keeps its padding
+    ragged = [rng.normal(size=(n, 2)) for n in rng.randint(4, 15, size=30)]
+    X2 = rng.normal(size=(30, 5))
+    for X in (X3, ragged, X2):
+        new, labels = augment_rows(X, y, AUGMENTATIONS, 0)
+        again, _ = augment_rows(X, y, AUGMENTATIONS, 0)
+        other, _ = augment_rows(X, y, AUGMENTATIONS, 1)
+        np.testing.assert_array_equal(labels, np.tile(y, len(AUGMENTATIONS)))
+        assert len(new) == 4 * 30
+        if isinstance(X, list):
+            assert [s.shape for s in new] == [s.shape for s in ragged] * 4
+            assert all(np.array_equal(a, b) for a, b in zip(new, again, strict=True))
+            assert not all(np.array_equal(a, b) for a, b in zip(new, other, strict=True))
+        else:
+            assert new.shape == (120, *X.shape[1:])
+            np.testing.assert_array_equal(new, again)
+            assert not np.array_equal(np.nan_to_num(new), np.nan_to_num(other))
+    new, _ = augment_rows(X3, y, ("crop",), 0)
+    assert np.isnan(new[0, 9:]).all() and np.isfinite(new[0, :9]).all() and np.isfinite(new[1:]).all()
+    # mixing stays inside a class: two classes of constant rows +1 and -1 give rows of the same sign
+    Xc = np.where(y[:, None, None] == 0, 1.0, -1.0) * np.ones((30, 4, 1))
+    mixed, labels = augment_rows(Xc, y, ("mix",), 0)
+    np.testing.assert_allclose(mixed, Xc)
+
+
+def test_augment_is_deterministic_and_reproducible_through_fit():
+    from tests.conftest import make_variable_length
+
+    X, y = make_variable_length(80)
+    params = dict(augment=("jitter", "crop", "mix"), random_state=0)
+    # the teacher sees the ragged list as given: each sequence's mean into a logistic regression
+    from sklearn.preprocessing import FunctionTransformer
+
+    teacher = make_pipeline(
+        FunctionTransformer(lambda S: np.array([np.nanmean(np.asarray(s), axis=0) for s in S])), LogisticRegression()
+    )
+    a = DistilledFastGRNN(teacher, _student(), **params).fit(X, y)
+    b = DistilledFastGRNN(teacher, _student(), **params).fit(X, y)
+    c = DistilledFastGRNN(teacher, _student(), **{**params, "random_state": 1}).fit(X, y)
+    assert a.n_augmented_ == 3 * len(y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+    plain = DistilledFastGRNN(teacher, _student()).fit(X, y)
+    assert plain.n_augmented_ == 0
+    # 3-D input too
+    X3 = np.random.RandomState(0).normal(size=(60, 6, 2))
+    y3 = (X3[:, :, 0].mean(axis=1) > 0).astype(int)
+    m = DistilledFastGRNN(_sequence_flat_teacher(), _student(), augment="scale", random_state=0).fit(X3, y3)
+    assert m.n_augmented_ == 60 and m.predict(X3).shape == (60,)
+
+
+def test_augment_rejects_unknown_methods(blobs):
+    X, y = blobs
+    for bad in ("warp", ("jitter", "jitter"), ()):
+        with pytest.raises(ValueError, match="augment="):
+            DistilledFastGRNN(LogisticRegression(), _student(), augment=bad).fit(X, y)
+
+
+def test_the_aeon_recipe_of_the_docs_runs(tmp_path, monkeypatch):
+    """docs/distillation.md's MiniRocket recipe runs, and its saved student predicts like the model."""
+    pytest.importorskip("aeon")
+    import re
+
+    text = (REPO / "docs" / "distillation.md").read_text()
+    blocks = [b for b in re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M) if "MiniRocket" in b]
+    assert len(blocks) == 1
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__docs__"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(blocks[0], "docs/distillation.md aeon recipe", "exec"), namespace)
+    model, X_test = namespace["model"], namespace["X_test"]
+    restored = skfastgrnn.load(tmp_path / "italy_student.safetensors")
+    assert type(restored[-1]) is FastGRNNClassifier
+    np.testing.assert_array_equal(restored.predict(X_test), model.predict(X_test))
+    assert model.score(X_test, namespace["y_test"]) > 0.85
