@@ -1,6 +1,6 @@
 """Augmentation of a distillation transfer set: more rows for the teacher to label.
 
-Every method makes one new row per training row, seeded, from the rows as the
+Every method makes one new row per training row and round, seeded, from the rows as the
 student reads them (2-D rows, a NaN-padded 3-D array ``(n, T, D)`` or a list of
 ``(T_i, D)`` sequences); the result has the input's layout, so the teacher
 labels it as it labels ``X``:
@@ -95,8 +95,8 @@ def _one(name, seqs, y, scale, rng):
     return out
 
 
-def augment_rows(X, y, methods, random_state):
-    """New rows made from ``X`` by each of ``methods``, and their labels.
+def augment_rows(X, y, methods, random_state, rounds=1):
+    """New rows made from ``X`` by each of ``methods`` (``rounds`` times), and their labels.
 
     Parameters
     ----------
@@ -105,10 +105,13 @@ def augment_rows(X, y, methods, random_state):
     methods : tuple of str
         Names from :data:`AUGMENTATIONS` (see :func:`check_augment`).
     random_state : int, RandomState or None
+    rounds : int, default=1
+        How many new rows each method makes from each row (each round draws
+        new noise, windows, factors and partners).
 
     Returns
     -------
-    X_new : same layout as ``X``, ``len(methods) * n_samples`` rows (one block per method)
+    X_new : same layout as ``X``, ``rounds * len(methods) * n_samples`` rows (one block per round and method)
     y_new : ndarray, the label of each new row's source row
     """
     rng = check_random_state(random_state)
@@ -117,8 +120,9 @@ def augment_rows(X, y, methods, random_state):
     scale = np.nanstd(stacked, axis=0)
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
     new, labels = [], []
-    for name in methods:
-        new.extend(_one(name, seqs, y, scale, rng))
-        labels.append(y)
+    for _ in range(rounds):
+        for name in methods:
+            new.extend(_one(name, seqs, y, scale, rng))
+            labels.append(y)
     dtype = getattr(X, "dtype", np.float64)
     return _restore(new, how, dtype), np.concatenate(labels)

@@ -144,6 +144,11 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         all four cost 2-5x the fit time. Not measured on tabular rows, hence the
         default None; try ``("jitter", "scale", "crop", "mix")`` on small
         time-series sets and measure.
+    augment_rounds : int >= 1, default=1
+        How many new rows each method of ``augment`` makes from each training
+        row (each round draws new noise, windows, factors and partners), so
+        the transfer set has ``augment_rounds * len(augment)`` augmented rows
+        per training row. Ignored without ``augment``.
     random_state : int, RandomState or None, default=None
         Seeds ``augment`` (the student has its own ``random_state``).
     verbose : int, default=0
@@ -225,6 +230,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "cv": ["cv_object"],
         "teacher_confidence": [StrictInterval(Real, 0, 1, closed="neither"), None],
         "augment": [str, list, tuple, None],
+        "augment_rounds": [StrictInterval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -239,6 +245,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         cv=None,
         teacher_confidence=0.9,
         augment=None,
+        augment_rounds=1,
         random_state=None,
         verbose=0,
     ):
@@ -249,6 +256,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.teacher_confidence = teacher_confidence
         self.augment = augment
+        self.augment_rounds = augment_rounds
         self.random_state = random_state
         self.verbose = verbose
 
@@ -355,7 +363,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 y_student = np.concatenate([y_student, y_aug])
                 targets = np.concatenate([targets, q_aug])
                 if sample_weight is not None:
-                    weight = np.concatenate([weight, np.tile(sample_weight, len(methods))])
+                    weight = np.concatenate([weight, np.tile(sample_weight, len(methods) * self.augment_rounds)])
 
             student = clone(self.student) if self.student is not None else FastGRNNClassifier()
             own_verbose = student.verbose
@@ -397,7 +405,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         DataFrame. Their hard label is the label of the row they were made from.
         """
         source = [np.asarray(s, dtype=np.float64) for s in X_teacher] if isinstance(X_teacher, list) else X
-        X_new, y_new = augment_rows(source, y, methods, self.random_state)
+        X_new, y_new = augment_rows(source, y, methods, self.random_state, self.augment_rounds)
         self._progress(f"teacher: labelling {len(y_new)} augmented rows ({', '.join(methods)})")
         for_teacher = X_new
         columns = getattr(X_teacher, "columns", None)

@@ -719,6 +719,27 @@ def test_augment_is_deterministic_and_reproducible_through_fit():
     assert m.n_augmented_ == 60 and m.predict(X3).shape == (60,)
 
 
+def test_augment_rounds_make_more_rows_and_keep_the_first_round():
+    from skfastgrnn._augment import augment_rows
+
+    rng = np.random.RandomState(0)
+    X3, y = rng.normal(size=(20, 6, 2)), np.repeat([0, 1], 10)
+    one, _ = augment_rows(X3, y, ("jitter", "mix"), 0)
+    three, labels = augment_rows(X3, y, ("jitter", "mix"), 0, rounds=3)
+    assert three.shape == (120, 6, 2)
+    np.testing.assert_array_equal(three[:40], one)  # round 1 is the rows rounds=1 makes
+    np.testing.assert_array_equal(labels, np.tile(y, 6))
+    assert not np.array_equal(three[:40], three[40:80])  # each round draws anew
+    w = np.linspace(0.5, 1.5, 20)
+    teacher = FrozenEstimator(_sequence_flat_teacher().fit(X3, y))
+    m = DistilledFastGRNN(teacher, _student(), augment="jitter", augment_rounds=3, random_state=0)
+    m.fit(X3, y, sample_weight=w)
+    assert m.n_augmented_ == 60 and m.predict(X3).shape == (20,)
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="augment_rounds"):
+            DistilledFastGRNN(_sequence_flat_teacher(), _student(), augment="jitter", augment_rounds=bad).fit(X3, y)
+
+
 def test_augment_rejects_unknown_methods(blobs):
     X, y = blobs
     for bad in ("warp", ("jitter", "jitter"), ()):
