@@ -11,8 +11,11 @@ Scenarios (issue targets in brackets):
 
 1. routing, T=1: 5 synthetic features, hidden 16, 100,000 samples
    [>= 10x edgeml samples/s; one epoch of ours <= 0.12 s]
-2. digits, T=8: sklearn digits as 8 timesteps x 8 pixels, hidden 16  [>= 5x edgeml]
-3. HAR-like, T=128: 9 channels of noisy sinusoid mixtures, hidden 16  [>= 3x edgeml]
+2. digits, T=8: sklearn digits as 8 timesteps x 8 pixels, hidden 16  [>= 6x edgeml]
+3. HAR-like, T=128: 9 channels of noisy sinusoid mixtures, hidden 16  [>= 5x edgeml]
+
+(the ratio targets are issue 16's; ``bench_engine.py`` reports the fraction of the
+machine's FLOP limit these runs reach, the malloc-setting and the memory checks)
 4. predict_proba latency of the routing model  [<= 100 us for 1 row, <= 200 us for 32]
 5. digits accuracy, hidden 32, stratified 70/30 split: 40 epochs with the peers'
    recipe [ours within 1 point of edgeml, as in every scenario], and ours with the
@@ -180,7 +183,7 @@ def build_scenarios(quick):
         16,
         epochs,
         repeats,
-        5.0,
+        6.0,
     )
     X, y = make_har(n_har + n_har // 3, SEED)
     X_tr, X_te = standardize(X[:n_har], X[n_har:])
@@ -194,7 +197,7 @@ def build_scenarios(quick):
         16,
         epochs,
         repeats,
-        3.0,
+        5.0,
     )
     X_tr, X_te, y_tr, y_te = load_digits_split(SEED)
     accuracy = Scenario(

@@ -3,6 +3,7 @@
 from ._classifier import FastGRNNClassifier
 from ._distill import DistilledFastGRNN
 from ._export import export_c, to_onnx
+from ._integer_model import IntegerModel
 from ._persist import ModelFileError, load, save
 from ._plot import plot_history
 from ._registry import ModelRegistry
@@ -15,6 +16,7 @@ __all__ = [
     "DistilledFastGRNN",
     "FastGRNNClassifier",
     "FastGRNNRegressor",
+    "IntegerModel",
     "ModelFileError",
     "ModelRegistry",
     "SequenceScaler",

@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, check_X_y, validate_data
 
+from ._batches import compact_rows, compact_targets, index_dtype
 from ._cells import CELLS, NONLINEARITIES, Layout
 from ._deploy import DeploymentMixin
 from ._network import ARCHITECTURE_PARAMS, FastGRNNNetwork, has_padding
@@ -322,19 +323,21 @@ class BaseFastGRNN(DeploymentMixin, BaseEstimator):
             X, targets, weight, n_steps = self._validate_training_data(
                 X, y, sample_weight, first_call=not resume, classes=classes
             )
+            targets = compact_targets(targets)  # class indices: 1 byte a row, not 8
             loss = self._make_loss(X, targets, distill)
             if resume and not incremental:
                 self._check_architecture()
             rng = check_random_state(self.random_state)
             network = self._to_training_scale(self.network_.copy()) if resume else self._new_network(rng, X.dtype)
             if incremental:
-                train_rows, val_rows = np.arange(X.shape[0]), None
+                train_rows, val_rows = np.arange(X.shape[0], dtype=index_dtype(X.shape[0])), None
                 optimizer = self._optimizer_state(network, resume)
                 if resume:  # a different shuffle every call, still reproducible
                     rng = np.random.RandomState(rng.randint(2**31 - 1) ^ self.n_iter_)
             else:
                 train_rows, val_rows = self._validation_rows(targets, rng)
                 optimizer = adam_state(network.parameters.size, network.dtype)
+            train_rows, val_rows = compact_rows(train_rows, X.shape[0]), compact_rows(val_rows, X.shape[0])
             data = TrainingData(X, weight, n_steps, train_rows, val_rows, padded=has_padding(X))
             loop = TrainingLoop(network, data, loss, self._config(len(train_rows), incremental), optimizer)
             result = loop.run(rng, first_epoch=(self.n_iter_ if resume else 0) + 1, log=self._epoch_log())

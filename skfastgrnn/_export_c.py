@@ -17,6 +17,10 @@ SequenceScaler), else one per input column (``T * D``).
 The tables are ``static const``, in program memory on AVR (``PROGMEM``, read
 through ``pgm_read_*`` macros; plain reads elsewhere).
 
+``integer_only=True`` writes the same API with integer arithmetic inside: the
+writer is :mod:`skfastgrnn._export_c_int`, the format and its numpy reference
+:mod:`skfastgrnn._integer` (:class:`skfastgrnn.IntegerModel`).
+
 This module writes what every cell shares (the matrices, the header, the
 public API); the streaming core (``<name>_state``, ``_reset``, ``_step``, the
 output layer; ``_predict`` steps through a row with it) comes from
@@ -32,74 +36,29 @@ network is comes from :func:`skfastgrnn._export_common.describe_network`.
 """
 
 import os
-import re
 
 import numpy as np
 
 from ._cells import C_NONLINEARITIES
-from ._export_c_layers import c_symbol, forward_buffers, layer_constants, rom_macros, rom_read
+from ._export_c_int import render_integer
+from ._export_c_layers import c_array as _c_array
+from ._export_c_layers import c_float as _c_float
+from ._export_c_layers import c_string as _c_string
+from ._export_c_layers import (
+    c_symbol,
+    forward_buffers,
+    layer_constants,
+    rom_macros,
+    rom_read,
+)
+from ._export_c_layers import check_c_name as _check_c_name
+from ._export_c_layers import matrix_sizes as _matrix_sizes
+from ._export_c_layers import uint_type as _uint_type
 from ._export_c_stream import state_typedef, stream_declarations, stream_floats, stream_source
 from ._export_common import describe_network
 from ._files import atomic_write, prepare_export_directory
+from ._integer_model import describe_integer
 from ._version import __version__
-
-_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-
-
-def _check_c_name(name):
-    # the name only ever appears with a suffix (name_predict, NAME_N_CLASSES, name.h),
-    # so C keywords are fine; a leading underscore would make reserved identifiers
-    if not isinstance(name, str) or not _IDENTIFIER.match(name):
-        raise ValueError(
-            f"name={name!r} is not a usable C identifier: it must start with a letter and hold only letters, "
-            "digits and underscores (it prefixes every exported symbol and names the files)."
-        )
-
-
-def _c_float(v):
-    """A float literal that parses back to exactly ``float32(v)``."""
-    f = np.float32(v)
-    if not np.isfinite(f):
-        raise ValueError(f"cannot write the non-finite value {v!r} into C source.")
-    text = str(f)  # numpy prints the shortest text that round-trips in float32
-    if not any(c in text for c in ".e"):
-        text += ".0"
-    return text + "f"
-
-
-def _c_array(ctype, name, values, fmt, p):
-    """A ``static const`` table of the model ``p``: in program memory on AVR (``<P>_FLASH``)."""
-    values = list(values)
-    if not values:  # C99 has no empty arrays; a pad element, counted in the sizes
-        values = [0]
-    items = [fmt(v) for v in values]
-    per_line = 8 if ctype == "float" else 16
-    flash = p.upper() + "_FLASH"
-    lines = [f"static const {ctype} {name}[{len(items)}] {flash} = {{"]
-    for start in range(0, len(items), per_line):
-        lines.append("    " + ", ".join(items[start : start + per_line]) + ",")
-    lines.append("};")
-    return lines
-
-
-def _uint_type(max_value):
-    for ctype, limit, size in (("uint8_t", 0xFF, 1), ("uint16_t", 0xFFFF, 2), ("uint32_t", 0xFFFFFFFF, 4)):
-        if max_value <= limit:
-            return ctype, size
-    raise ValueError("matrix too large for 32-bit indices")
-
-
-def _matrix_sizes(m):
-    """``(dense_bytes, csr_bytes)`` of one matrix as :func:`_c_matrix` writes it."""
-    n_in, n_out = m.values.shape
-    value_bytes = 1 if m.int8 is not None else 4
-    extra = 4 if m.int8 is not None else 0  # the float scale
-    nnz = m.nnz
-    ptr_bytes = _uint_type(nnz)[1]
-    idx_bytes = _uint_type(max(n_in - 1, 0))[1]
-    dense = n_in * n_out * value_bytes + extra
-    csr = (n_out + 1) * ptr_bytes + max(nnz, 1) * (idx_bytes + value_bytes) + extra
-    return dense, csr
 
 
 def _c_matrix(p, m, fmt):
@@ -151,19 +110,6 @@ def _c_matrix(p, m, fmt):
     lines += decl
     lines += ["", f"static void {p}_mv_{c_symbol(m.name)}(const float *x, float *y)", "{", *body, "}"]
     return lines
-
-
-def _c_string(text):
-    out = []
-    for byte in str(text).encode("utf-8"):
-        ch = chr(byte)
-        if ch in '"\\?':  # '?' too: "??=" would be a trigraph in C99
-            out.append("\\" + ch)
-        elif 32 <= byte < 127:
-            out.append(ch)
-        else:
-            out.append(f"\\{byte:03o}")
-    return '"' + "".join(out) + '"'
 
 
 class _CWriter:
@@ -516,7 +462,7 @@ def _summary_lines(net, report, counted):
     return lines
 
 
-def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
+def export_c(model, directory, name="fastgrnn", *, sparse="auto", integer_only=False, input_range=16.0):
     """Write the fitted model as self-contained C99 source: ``<name>.h`` and ``<name>.c``.
 
     The generated code needs no dynamic memory and nothing beyond libm
@@ -581,6 +527,20 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
         Storage of each weight matrix: "auto" picks CSR (row pointers, column
         indices, non-zero values) where it takes fewer bytes than dense, True
         uses CSR for every matrix, False dense for every matrix.
+    integer_only : bool, default=False
+        Write integer-only C for microcontrollers without an FPU: int8
+        weights (a float model is quantized on a copy, as ``quantize()``
+        would), the input read from its float bits into fixed point and the
+        scaler applied in integers, Q12 int16 states, int32 sums, table-based
+        tanh and sigmoid, no libm; the same API plus ``<name>_scores`` (the
+        int32 scores). Only the readers (``_proba``, ``_predict_proba``, a
+        regressor's ``_output`` / ``_predict``) use float, to turn the scores
+        into probabilities or outputs. :class:`~skfastgrnn.IntegerModel` gives
+        the same integers in Python (docs/export.md, "Integer-only inference").
+    input_range : float, default=16.0
+        With ``integer_only``: standardized inputs are represented as int16 on
+        ``[-input_range, input_range)`` (rounded up to a power of two);
+        larger values saturate.
 
     Returns
     -------
@@ -610,11 +570,15 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
         The estimator or a scaler is not fitted.
     TypeError
         Not a FastGRNNClassifier or FastGRNNRegressor, or a Pipeline of
-        StandardScaler / SequenceScaler steps ending with one.
+        StandardScaler / SequenceScaler steps ending with one; or
+        ``integer_only`` is not a bool.
     ValueError
         ``name`` is not a C identifier, ``sparse`` is not one of its
         choices, the weights are not finite, or a scaler was fitted on
-        other rows than the estimator.
+        other rows than the estimator; with ``integer_only``, a
+        configuration the integer format cannot hold (the message says what
+        and what to do: weights too large for the input range, more than
+        516 inputs per step, a scaler mean over 2^16 times its scale).
     OSError
         ``directory`` is a file, cannot be created or is not writable (the
         message names it).
@@ -637,12 +601,21 @@ def export_c(model, directory, name="fastgrnn", *, sparse="auto"):
     (496, 104)
     >>> export_c(clf.quantize(), tempfile.mkdtemp())["weight_bytes"]  # int8 matrices, float biases
     196
+    >>> export_c(clf, tempfile.mkdtemp(), integer_only=True)["integer_only"]  # no float after the input
+    True
     """
     if sparse not in ("auto", True, False):
         raise ValueError(f"sparse must be 'auto', True or False; got {sparse!r}.")
     _check_c_name(name)
-    net = describe_network(model, "export_c")
-    header, source, report = _CWriter(net, name, sparse).render(__version__)
+    if integer_only not in (True, False):
+        raise TypeError(f"integer_only must be True or False; got {integer_only!r}.")
+    if integer_only:
+        header, source, report = render_integer(
+            describe_integer(model, "export_c", input_range), name, __version__, sparse
+        )
+    else:
+        net = describe_network(model, "export_c")
+        header, source, report = _CWriter(net, name, sparse).render(__version__)
     directory = prepare_export_directory(directory)
     paths = {"header": os.path.join(directory, name + ".h"), "source": os.path.join(directory, name + ".c")}
     # the source first: a reader that sees the new header finds its matching source

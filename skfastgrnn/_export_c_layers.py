@@ -21,6 +21,12 @@ in C the dot becomes an underscore (``<p>_layer2_W``, ``<p>_mv_layer2_W``):
 no name of the first layer starts with ``layer``, so the names cannot clash.
 """
 
+import re
+
+import numpy as np
+
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
 
 def c_symbol(name):
     """The C spelling of a parameter's name: ``"layer2.W"`` -> ``"layer2_W"`` (the first layer's stay as they are)."""
@@ -158,3 +164,76 @@ def layer_constants(net, p, c_float):
         for name, value in net.cell_class.c_constants(layer.scalars).items():
             lines.append(f"static const float {w.param(name)} = {c_float(value)};")
     return lines, 4 * len(lines)
+
+
+# ---------------------------------------------------------------------------
+# C literals and tables, shared by the float and the integer writers.
+
+
+def check_c_name(name):
+    # the name only ever appears with a suffix (name_predict, NAME_N_CLASSES, name.h),
+    # so C keywords are fine; a leading underscore would make reserved identifiers
+    if not isinstance(name, str) or not IDENTIFIER.match(name):
+        raise ValueError(
+            f"name={name!r} is not a usable C identifier: it must start with a letter and hold only letters, "
+            "digits and underscores (it prefixes every exported symbol and names the files)."
+        )
+
+
+def c_float(v):
+    """A float literal that parses back to exactly ``float32(v)``."""
+    f = np.float32(v)
+    if not np.isfinite(f):
+        raise ValueError(f"cannot write the non-finite value {v!r} into C source.")
+    text = str(f)  # numpy prints the shortest text that round-trips in float32
+    if not any(c in text for c in ".e"):
+        text += ".0"
+    return text + "f"
+
+
+def c_array(ctype, name, values, fmt, p):
+    """A ``static const`` table of the model ``p``: in program memory on AVR (``<P>_FLASH``)."""
+    values = list(values)
+    if not values:  # C99 has no empty arrays; a pad element, counted in the sizes
+        values = [0]
+    items = [fmt(v) for v in values]
+    per_line = 8 if ctype == "float" else 16
+    flash = p.upper() + "_FLASH"
+    lines = [f"static const {ctype} {name}[{len(items)}] {flash} = {{"]
+    for start in range(0, len(items), per_line):
+        lines.append("    " + ", ".join(items[start : start + per_line]) + ",")
+    lines.append("};")
+    return lines
+
+
+def uint_type(max_value):
+    for ctype, limit, size in (("uint8_t", 0xFF, 1), ("uint16_t", 0xFFFF, 2), ("uint32_t", 0xFFFFFFFF, 4)):
+        if max_value <= limit:
+            return ctype, size
+    raise ValueError("matrix too large for 32-bit indices")
+
+
+def matrix_sizes(m):
+    """``(dense_bytes, csr_bytes)`` of one matrix as :func:`_c_matrix` writes it."""
+    n_in, n_out = m.values.shape
+    value_bytes = 1 if m.int8 is not None else 4
+    extra = 4 if m.int8 is not None else 0  # the float scale
+    nnz = m.nnz
+    ptr_bytes = uint_type(nnz)[1]
+    idx_bytes = uint_type(max(n_in - 1, 0))[1]
+    dense = n_in * n_out * value_bytes + extra
+    csr = (n_out + 1) * ptr_bytes + max(nnz, 1) * (idx_bytes + value_bytes) + extra
+    return dense, csr
+
+
+def c_string(text):
+    out = []
+    for byte in str(text).encode("utf-8"):
+        ch = chr(byte)
+        if ch in '"\\?':  # '?' too: "??=" would be a trigraph in C99
+            out.append("\\" + ch)
+        elif 32 <= byte < 127:
+            out.append(ch)
+        else:
+            out.append(f"\\{byte:03o}")
+    return '"' + "".join(out) + '"'

@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils._param_validation import Interval
 
+from ._batches import index_dtype
 from ._network import has_padding
 from ._sequences import as_steps, step_padding
 from ._train import LEARNED_FRACTION, STILL_IMPROVING_FRACTION
@@ -165,7 +166,7 @@ def validation_split(y_idx, n_classes, fraction, rng):
     (a class with one row, or fewer rows than classes on either side).
     """
     n = len(y_idx)
-    all_rows = np.arange(n)
+    all_rows = np.arange(n, dtype=index_dtype(n))  # 4 bytes a row
     if fraction == 0:
         return all_rows, None
     n_val = int(np.ceil(fraction * n))
@@ -227,7 +228,7 @@ def shuffled_validation_split(n_rows, fraction, rng):
     The split of targets without classes (regression). Warns and validates
     on nothing when either side would be empty.
     """
-    all_rows = np.arange(n_rows)
+    all_rows = np.arange(n_rows, dtype=index_dtype(n_rows))
     if fraction == 0:
         return all_rows, None
     n_val = int(np.ceil(fraction * n_rows))

@@ -5,6 +5,8 @@ benchmarks/bench_c_inference.py; not part of the package (the exported model
 needs no harness).
 """
 
+import numpy as np
+
 
 def harness_source(name):
     """C ``main`` for tests and benchmarks: reads float32 rows from a file, prints predictions or timings.
@@ -174,3 +176,241 @@ int main(int argc, char **argv)
     return 0;
 }}
 """
+
+
+def integer_harness_source(name, regressor):
+    """C ``main`` for an ``integer_only=True`` export: per row, the integer scores and the float readers.
+
+    ``harness ROWS`` streams each row (``<name>_reset``, ``<name>_step`` on its T
+    timesteps) and prints one line: the ``<name>_scores`` integers, then
+    ``<name>_class`` and ``<name>_predict`` (classifier) and the
+    probabilities / outputs of ``<name>_proba`` / ``<name>_output`` and of
+    ``<name>_predict_proba`` / ``<name>_predict`` on the row (``%.9g``).
+    """
+    P = name.upper()
+    count = f"{P}_N_OUTPUTS" if regressor else f"{P}_N_CLASSES"
+    if regressor:
+        readers = f"{name}_output(&s, out);\n        {name}_predict(row, again);"
+        classes = ""
+    else:
+        readers = f"{name}_proba(&s, out);\n        {name}_predict_proba(row, again);"
+        classes = f'printf(" %d %d", {name}_class(&s), {name}_predict(row));'
+    return f"""#include <stdio.h>
+#include <stdint.h>
+
+#include "{name}.h"
+
+int main(int argc, char **argv)
+{{
+    float row[{P}_N_FEATURES], out[{count}], again[{count}];
+    int32_t scores[{count}];
+    {name}_state s;
+    int t, k;
+    FILE *f;
+    if (argc != 2 || (f = fopen(argv[1], "rb")) == NULL) {{
+        return 2;
+    }}
+    while (fread(row, sizeof(float), {P}_N_FEATURES, f) == {P}_N_FEATURES) {{
+        {name}_reset(&s);
+        for (t = 0; t < {P}_N_TIMESTEPS; ++t) {{
+            {name}_step(&s, row + t * {P}_N_STEP_FEATURES);
+        }}
+        {name}_scores(&s, scores);
+        for (k = 0; k < {count}; ++k) {{
+            printf(k ? " %ld" : "%ld", (long)scores[k]);
+        }}
+        printf(" |");
+        {classes}
+        {readers}
+        printf(" |");
+        for (k = 0; k < {count}; ++k) {{
+            printf(" %.9g %.9g", (double)out[k], (double)again[k]);
+        }}
+        printf("\\n");
+    }}
+    fclose(f);
+    return 0;
+}}
+"""
+
+
+#: the firmware's xorshift32 seed; :func:`xorshift_rows` reproduces its inputs
+AVR_SEED = 2463534242
+
+
+def _c_float(v):
+    """A float32 C literal; NaN (a padded sequence's end) as avr-gcc's ``__builtin_nanf``."""
+    v = float(np.float32(v))
+    return '__builtin_nanf("")' if np.isnan(v) else f"{v!r}f"
+
+
+def avr_firmware_source(name, integer, rows=None, n_random=0, stack=False):
+    """ATmega328P firmware for an exported classifier: each row predicted, timed by Timer1, printed on UART0.
+
+    The rows come from flash (``rows``, float32) or, for long sequences that
+    would not fit, from an xorshift32 generator on the device (``n_random``
+    rows, values ``k / 2^22 - 2`` for the top 24 bits k of the state, exact in float32; :func:`xorshift_rows`
+    gives the same rows in Python). Each row is streamed (``<name>_reset``,
+    ``<name>_step`` per timestep, then ``<name>_class``; only these calls are
+    timed, with Timer1 at clk/64: 4 us per tick at 16 MHz) and printed as
+    ``C <class> [<integer scores>]``; at the end ``T <ticks> <rows>`` and
+    ``DONE``. ``integer``: the export is ``integer_only`` (prints the scores).
+    ``stack``: before each row the free RAM below ``main``'s frame is painted
+    with 0xA5, and after the row's calls the deepest byte changed is found;
+    ``S <bytes>`` (the largest over the rows: the model's calls, with the row
+    generator's or ``memcpy_P``'s few bytes) is printed before ``DONE``.
+    """
+    P = name.upper()
+    if rows is not None:
+        table = ",\n".join("{" + ", ".join(_c_float(v) for v in row) + "}" for row in rows)
+        source = f"static const float X[{len(rows)}][{P}_N_FEATURES] PROGMEM = {{{table}}};"
+        n_rows = len(rows)
+        fill = f"memcpy_P(x, X[i] + t * {P}_N_STEP_FEATURES, sizeof x);"
+    else:
+        source = f"""static uint32_t rng = {AVR_SEED}UL;
+
+static float next_value(void)
+{{
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return (float)(rng >> 8) * (1.0f / 4194304.0f) - 2.0f;
+}}"""
+        n_rows = n_random
+        fill = f"for (j = 0; j < {P}_N_STEP_FEATURES; ++j) {{ x[j] = next_value(); }}"
+    show = ""
+    if integer:
+        show = f"{name}_scores(&s, scores);\n        for (j = 0; j < {P}_N_CLASSES; ++j) {{\n"
+        show += '            printf(" %ld", (long)scores[j]);\n        }'
+    paint = measure = report = ""
+    if stack:
+        paint = "for (p = &__heap_start; p < top; ++p) {\n            *p = 0xA5u;\n        }"
+        measure = "for (p = &__heap_start; p < top && *p == 0xA5u; ++p) {\n        }\n"
+        measure += "        deepest = (uint16_t)(top - p) > deepest ? (uint16_t)(top - p) : deepest;"
+        report = 'printf("S %u\\n", deepest);'
+    return f"""#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <avr/interrupt.h>
+#include <avr/io.h>
+#include <avr/pgmspace.h>
+#include <avr/sleep.h>
+
+#include "{name}.h"
+
+{source}
+
+static int put(char c, FILE *f)
+{{
+    (void)f;
+    loop_until_bit_is_set(UCSR0A, UDRE0);
+    UDR0 = c;
+    return 0;
+}}
+
+static FILE uart = FDEV_SETUP_STREAM(put, NULL, _FDEV_SETUP_WRITE);
+
+extern uint8_t __heap_start; /* the first byte after .data and .bss (avr-libc's linker script) */
+
+int main(void)
+{{
+    uint8_t *const top = (uint8_t *)SP - 2; /* below main's frame */
+    uint8_t *p;
+    uint16_t deepest = 0;
+    float x[{P}_N_STEP_FEATURES];
+    {"int32_t scores[" + P + "_N_CLASSES];" if integer else ""}
+    {name}_state s;
+    uint32_t ticks = 0;
+    uint16_t start;
+    int i, j, t, k;
+    UBRR0L = 8;
+    UCSR0B = 1 << TXEN0;
+    UCSR0C = 3 << UCSZ00;
+    stdout = &uart;
+    (void)j;
+    (void)p;
+    (void)top;
+    (void)deepest;
+    TCCR1A = 0;
+    TCCR1B = (1 << CS11) | (1 << CS10); /* clk / 64 */
+    for (i = 0; i < {n_rows}; ++i) {{
+        {paint}
+        start = TCNT1;
+        {name}_reset(&s);
+        ticks += (uint16_t)(TCNT1 - start);
+        for (t = 0; t < {P}_N_TIMESTEPS; ++t) {{
+            {fill}
+            start = TCNT1;
+            {name}_step(&s, x);
+            ticks += (uint16_t)(TCNT1 - start);
+        }}
+        start = TCNT1;
+        k = {name}_class(&s);
+        ticks += (uint16_t)(TCNT1 - start);
+        {measure}
+        printf("C %d", k);
+        {show}
+        printf("\\n");
+    }}
+    printf("T %lu %d\\n", (unsigned long)ticks, {n_rows});
+    {report}
+    printf("DONE\\n");
+    cli();
+    for (;;) {{
+        sleep_cpu();
+    }}
+}}
+"""
+
+
+def avr_stub_source(name, integer, n_classes):
+    """An empty model with ``<name>.h``'s API for :func:`avr_firmware_source`: the firmware without the model.
+
+    Built with the same firmware, it gives the harness's own flash, RAM and stack (rows, stdio, timer),
+    to subtract from a model's firmware.
+    """
+    scores = ""
+    if integer:
+        scores = f"""
+void {name}_scores(const {name}_state *s, int32_t *scores)
+{{
+    int k;
+    (void)s;
+    for (k = 0; k < {n_classes}; ++k) {{
+        scores[k] = 0;
+    }}
+}}
+"""
+    return f"""#include <stdint.h>
+
+#include "{name}.h"
+
+void {name}_reset({name}_state *s)
+{{
+    (void)s;
+}}
+
+void {name}_step({name}_state *s, const float *x)
+{{
+    (void)s;
+    (void)x;
+}}
+
+int {name}_class(const {name}_state *s)
+{{
+    (void)s;
+    return 0;
+}}
+{scores}"""
+
+
+def xorshift_rows(n_rows, n_features, seed=AVR_SEED):
+    """The rows :func:`avr_firmware_source` generates on the device (``n_random``), in the same order."""
+    state = seed
+    out = np.empty(n_rows * n_features)
+    for i in range(out.size):
+        state ^= (state << 13) & 0xFFFFFFFF
+        state ^= state >> 17
+        state ^= (state << 5) & 0xFFFFFFFF
+        out[i] = (state >> 8) / 4194304.0 - 2.0
+    return out.reshape(n_rows, n_features)

@@ -96,12 +96,55 @@ def test_gradients_match_finite_differences(cell, T, low_rank, n_classes):
 @pytest.mark.parametrize("cell", sorted(_cells.CELLS))
 @pytest.mark.parametrize("gate", ["sigmoid", "quantSigm", "quantSigm4", "relu"])
 @pytest.mark.parametrize("update", ["tanh", "quantTanh", "sigmoid"])
-def test_gradients_for_every_nonlinearity(cell, gate, update):
+@pytest.mark.parametrize("T", [1, 4])
+def test_gradients_for_every_nonlinearity(cell, gate, update, T):
     # piecewise-linear functions have kinks; the fixed seed keeps every
     # pre-activation at least 1e-6 away from them (checked by the test itself
-    # through agreement with finite differences)
-    problem = _problem(cell, 4, 3, None, None, gate, update, seed=3)
+    # through agreement with finite differences); T = 1 runs the one-step path
+    problem = _problem(cell, T, 3, None, None, gate, update, seed=3)
     _assert_grad_matches(*problem)
+
+
+@pytest.mark.parametrize("gate, update", [("sigmoid", "tanh"), ("quantSigm", "quantTanh"), ("relu", "sigmoid")])
+@pytest.mark.parametrize("low_rank", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_step_path_equals_the_general_loop(monkeypatch, gate, update, low_rank, dtype):
+    """FastGRNN's fused one-step path gives the loss and gradient of the general recurrence (the former path)."""
+    rank, u_rank = (2, 3) if low_rank else (None, None)
+    layout, theta, X, y, w, _, _ = _problem("fastgrnn", 1, 3, rank, u_rank, seed=5)
+    theta, X, w = theta.astype(dtype), X.astype(dtype), w.astype(dtype)
+    results = []
+    for fused in (True, False):
+        monkeypatch.setattr(_cells.fastgrnn, "ONE_STEP_PATH", fused)
+        grad = np.zeros_like(theta)
+        results.append(loss_and_grad(layout, theta, X, y, w, gate, update, 1e-2, grad))
+    (loss_a, grad_a), (loss_b, grad_b) = results
+    tol = 1e-13 if dtype == np.float64 else 2e-6
+    assert loss_a == pytest.approx(loss_b, rel=tol)
+    np.testing.assert_allclose(grad_a, grad_b, rtol=tol * 10, atol=tol)
+
+
+@pytest.mark.parametrize("cell", sorted(_cells.CELLS))
+@pytest.mark.parametrize("hidden", [5, (5, 4)])
+def test_a_reused_workspace_gives_the_numbers_of_a_fresh_one(cell, hidden):
+    """Batches of changing size and length through one workspace (views of its arrays): no stale state."""
+    rng = np.random.RandomState(4)
+    D, n_classes = 3, 3
+    layout = Layout(D, hidden, n_classes, cell)
+    theta = layout.init(rng) + 0.1 * rng.standard_normal(layout.size)
+    network = FastGRNNNetwork(layout, theta, gate="sigmoid", update="tanh", n_timesteps=6, n_step_features=D)
+    reused = Workspace(network, l2_reg=1e-3)
+    for T, B, padded in [(6, 9, False), (6, 4, True), (1, 9, False), (3, 12, True), (6, 9, False), (1, 2, False)]:
+        X = rng.standard_normal((T, B, D))
+        lengths = _lengths(B, T, seed=T + B) if padded and T > 1 else None
+        y, w = rng.randint(n_classes, size=B), rng.uniform(0.5, 2.0, size=B)
+        batch = Batch(X, np.arange(B), w, lengths)
+        loss = CrossEntropyLoss(y)
+        got = batch_loss_and_grad(reused, batch, loss)
+        fresh = Workspace(network, l2_reg=1e-3)
+        expected = batch_loss_and_grad(fresh, batch, loss)
+        assert got == expected
+        np.testing.assert_array_equal(reused.grad, fresh.grad)
 
 
 def _lengths(B, T, seed=0):

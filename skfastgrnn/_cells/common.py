@@ -139,12 +139,15 @@ class Cell:
     layer, and ask the cell for the rest.
 
     Maths: ``n_blocks`` (H-wide column blocks of W), ``param_shapes(H)``,
-    ``init_params(views, rng)``, ``forward(P, U, views, gate, update)`` and
-    ``backward(final, U, cache)``; forward works on the input projection P
+    ``init_params(views, rng)``, ``forward(P, U, views, gate, update, ws=None)``
+    and ``backward(final, U, cache)``; forward works on the input projection P
     ``(T, B, n_blocks * H)`` of every timestep and the full recurrent matrix
     U ``(H, H)``, returns ``(Hs, cache)`` with ``Hs`` of shape ``(T + 1, B,
     H)`` holding ``h_0 .. h_T``; backward takes a :class:`FinalStateGradient`
-    and returns ``(dP, dU, {name: grad})``.
+    and returns ``(dP, dU, {name: grad})``. ``ws`` is the layer's
+    :class:`Scratch`: forward and backward take their work arrays from it
+    (a fit reuses them for every batch; the returned arrays may be views of
+    them, valid until the next batch).
 
     Export (``net`` is the exporters' description of ONE recurrent layer,
     ``skfastgrnn._export_common._Layer``: ``net.hidden_dim``, ``net.n_steps``
@@ -279,6 +282,103 @@ class SequenceGradient:
         dh += self.dHs[t - 1]
 
 
+class Scratch:
+    """Named work arrays that every batch of one fit reuses (the per-fit workspace).
+
+    ``get(name, shape, dtype)`` returns a C-contiguous array of that shape
+    whose contents are undefined. With ``reuse`` the same name returns the
+    same memory on every later call while it fits: a fit allocates its
+    arrays on the first batch, and a smaller last batch gets views of them
+    (the front of one flat buffer, so they stay contiguous). Without
+    ``reuse`` every call allocates (one-off forward passes). Training no
+    longer allocates its activations per batch, which also keeps it immune
+    to a small ``MALLOC_TRIM_THRESHOLD_`` (every large temporary would be
+    mapped and unmapped again).
+
+    Parameters
+    ----------
+    reuse : bool, default=True
+    prefix : str, default=""
+        Prepended to every name (one prefix per layer of a stack).
+
+    Examples
+    --------
+    >>> s = Scratch()
+    >>> a = s.get("a", (2, 3), np.float64)
+    >>> b = s.get("a", (1, 3), np.float64)  # a smaller batch: the front of the same memory
+    >>> np.shares_memory(a, b), b.flags.c_contiguous
+    (True, True)
+    """
+
+    def __init__(self, reuse=True, prefix="", shared=None):
+        self.reuse = reuse
+        self.prefix = prefix
+        # the storage the layers of one network share (``shared``: another scratch's)
+        self.shared = shared if shared is not None else ({}, {}, {}, {}, {})
+        # name -> 1-D buffer; (name, shape, dtype) -> view; ones; sets of arrays (plans); the layers
+        self._flat, self._views, self._ones, self._sets, self._layers = self.shared
+
+    def layer(self, k):
+        """The scratch of layer ``k`` of a stack: the same storage under its own names."""
+        key = (self.prefix, k)
+        sub = self._layers.get(key)
+        if sub is None:
+            sub = Scratch(self.reuse, f"{self.prefix}{k}.", self.shared)
+            if self.reuse:
+                self._layers[key] = sub
+        return sub
+
+    def get(self, name, shape, dtype):
+        """A contiguous ``shape`` array of ``dtype`` (undefined contents), reused under ``name``."""
+        if not self.reuse:
+            return np.empty(shape, dtype)
+        key = (self.prefix + name, shape, dtype)
+        view = self._views.get(key)
+        if view is not None:
+            return view
+        size = math.prod(shape)
+        flat = self._flat.get(key[0])
+        if flat is None or flat.size < size or flat.dtype != dtype:
+            flat = self._flat[key[0]] = np.empty(size, dtype)
+            for stale in [k for k in self._views if k[0] == key[0]]:  # views of the old buffer
+                del self._views[stale]
+            self._sets.clear()
+        view = self._views[key] = flat[:size].reshape(shape)
+        return view
+
+    def arrays(self, dtype, *specs):
+        """``get(name, shape, dtype)`` for every ``(name, shape)`` of ``specs``, as a tuple (one lookup when reused)."""
+        key = (self.prefix, dtype, specs)
+        found = self._sets.get(key) if self.reuse else None
+        if found is None:
+            found = tuple(self.get(name, shape, dtype) for name, shape in specs)
+            if self.reuse:
+                self._sets[key] = found
+        return found
+
+    def plan(self, key, build):
+        """``build(self, *key[1:])`` (key[0] names the plan), made once per ``key`` when reused: arrays and views.
+
+        Views cost a fraction of a microsecond each to make; a path that runs
+        a dozen small numpy calls per batch keeps them all in one object.
+        """
+        key = (self.prefix, *key)
+        found = self._sets.get(key) if self.reuse else None
+        if found is None:
+            found = build(self, *key[2:])
+            if self.reuse:
+                self._sets[key] = found
+        return found
+
+    def ones(self, n, dtype):
+        """A vector of ``n`` ones (cached: never write to it)."""
+        key = (n, dtype)
+        ones = self._ones.get(key)
+        if ones is None:
+            ones = self._ones[key] = np.ones(n, dtype)
+        return ones
+
+
 def final_states(Hs, lengths):
     """Each row's state after its last observed step: ``h_T``, or ``h_{L_i}`` for lengths ``L``."""
     if lengths is None:
@@ -286,14 +386,34 @@ def final_states(Hs, lengths):
     return Hs[lengths, np.arange(Hs.shape[1])]
 
 
-def _sum_rows(A):
+def _sum_rows(A, ws=None, out=None):
     """Sum over every axis but the last, as one matrix-vector product.
 
     numpy's ``sum(axis=0)`` over a tall, narrow array is an order of magnitude
     slower than BLAS here, and these sums sit on the training hot path.
+    ``ws`` (a :class:`Scratch`) caches the vector of ones; ``out`` receives
+    the sum.
     """
     A = A.reshape(-1, A.shape[-1])
-    return np.ones(A.shape[0], dtype=A.dtype) @ A
+    ones = np.ones(A.shape[0], dtype=A.dtype) if ws is None else ws.ones(A.shape[0], A.dtype)
+    return np.matmul(ones, A, out=out)
+
+
+def _derivative(kind, y, out):
+    """The derivative of the nonlinearity ``kind`` at its output ``y``, written into ``out``.
+
+    The same numbers as ``NONLINEARITIES[kind][1](y)``, without temporaries
+    for the default sigmoid and tanh.
+    """
+    if kind == "sigmoid":  # y (1 - y)
+        np.subtract(1.0, y, out=out)
+        out *= y
+    elif kind == "tanh":  # 1 - y^2
+        np.multiply(y, y, out=out)
+        np.subtract(1.0, out, out=out)
+    else:
+        out[...] = NONLINEARITIES[kind][1](y)
+    return out
 
 
 def _hprev_product(Hs, dA):
@@ -302,3 +422,78 @@ def _hprev_product(Hs, dA):
     if T == 1:
         return np.zeros((H, H), dtype=dA.dtype)
     return Hs[1:T].reshape((T - 1) * B, H).T @ dA[1:].reshape((T - 1) * B, H)
+
+
+# ---------------------------------------------------------------------------
+# Integer-only inference: the fixed-point formats and the nonlinearities on them.
+# (skfastgrnn._integer documents the whole design; the cells' int_step / c_int_step use these.)
+
+#: fractional bits of activations, states and pre-activations (Q12: 1.0 is 4096)
+INT_FRAC = 12
+INT_ONE = 1 << INT_FRAC
+#: fractional bits of the guide cell's constants nu and zeta (Q13)
+INT_CONST_FRAC = 13
+#: the sums a matrix product contributes to are clamped to +-INT_PRE_LIMIT (about +-32.0)
+INT_PRE_LIMIT = (1 << 17) - 1
+INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
+#: tanh(i / 32) in Q12 for i = 0 .. 192 (x in [0, 6]); beyond 6, tanh is 1.0 to Q12 precision
+INT_TANH_STEP_BITS = 5
+INT_TANH_TABLE = np.rint(INT_ONE * np.tanh(np.arange(193) / 32.0)).astype(np.int64)
+
+
+def int_round_shift(v, k):
+    """``round(v / 2^k)`` (halves up) of an int64 array, as C's ``(v + (1 << (k - 1))) >> k``."""
+    return (v + (1 << (k - 1))) >> k
+
+
+def int_unit_q16(x):
+    """A constant in [0, 1] as unsigned Q16 (1.0 saturates to 65535): the cells' zeta, nu, alpha, beta."""
+    return int(min(max(round(float(x) * 65536.0), 0), 65535))
+
+
+def int_mul_const(c, v):
+    """``c * v`` for a Q13 constant ``c`` and a Q12 value ``v`` (clamped to +-INT_PRE_LIMIT first), in Q12."""
+    return int_round_shift(c * np.clip(v, -INT_PRE_LIMIT, INT_PRE_LIMIT), INT_CONST_FRAC)
+
+
+def int_sat16(v):
+    """Saturation to int16: every nonlinearity reads a saturated Q12 value (+-8.0, where all are flat)."""
+    return np.clip(v, INT16_MIN, INT16_MAX)
+
+
+def _int_tanh_core(v, shift):
+    # tanh(|v| / 2^shift): table index |v| >> shift, linear interpolation on the rest
+    a = np.abs(v)
+    idx = a >> shift
+    inside = idx < INT_TANH_TABLE.size - 1
+    i = np.minimum(idx, INT_TANH_TABLE.size - 2)
+    t0, t1 = INT_TANH_TABLE[i], INT_TANH_TABLE[i + 1]
+    y = t0 + int_round_shift((t1 - t0) * (a & ((1 << shift) - 1)), shift)
+    y = np.where(inside, y, INT_ONE)
+    return np.where(v < 0, -y, y)
+
+
+#: name -> integer function of Q12 int16 values (int64 arrays) giving Q12 int16 values
+INT_NONLINEARITIES = {
+    "tanh": lambda v: _int_tanh_core(v, INT_FRAC - INT_TANH_STEP_BITS),
+    # sigmoid(x) = (1 + tanh(x / 2)) / 2: the same table read at half the slope
+    "sigmoid": lambda v: (INT_ONE + _int_tanh_core(v, INT_FRAC - INT_TANH_STEP_BITS + 1)) >> 1,
+    "relu": lambda v: np.maximum(v, 0),
+    "quantSigm": lambda v: np.clip((v >> 1) + INT_ONE // 2, 0, INT_ONE),
+    "quantSigm4": lambda v: np.clip((v >> 2) + INT_ONE // 2, 0, INT_ONE),
+    "quantTanh": lambda v: np.clip(v, -INT_ONE, INT_ONE),
+}
+
+#: the nonlinearities whose values lie in [0, 1]: as a FastGRNN gate they are used in unsigned Q16
+INT_UNIT_GATES = ("sigmoid", "quantSigm", "quantSigm4")
+
+#: name -> body of ``static int16_t <p>_<name>(int16_t v)`` (16-bit arithmetic); ``{p}`` is the model's
+#: prefix (``{p}_tanh_at<shift>(v)``: the table reading the writer defines for tanh (7) and sigmoid (8))
+C_INT_NONLINEARITIES = {
+    "tanh": f"return {{p}}_tanh_at{INT_FRAC - INT_TANH_STEP_BITS}(v);",
+    "sigmoid": f"return (int16_t)(({INT_ONE} + {{p}}_tanh_at{INT_FRAC - INT_TANH_STEP_BITS + 1}(v)) >> 1);",
+    "relu": "return v < 0 ? 0 : v;",
+    "quantSigm": f"v = (int16_t)((v >> 1) + {INT_ONE // 2});\n    return v < 0 ? 0 : (v > {INT_ONE} ? {INT_ONE} : v);",
+    "quantSigm4": f"v = (int16_t)((v >> 2) + {INT_ONE // 2});\n    return v < 0 ? 0 : (v > {INT_ONE} ? {INT_ONE} : v);",
+    "quantTanh": f"return v < -{INT_ONE} ? -{INT_ONE} : (v > {INT_ONE} ? {INT_ONE} : v);",
+}

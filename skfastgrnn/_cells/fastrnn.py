@@ -10,7 +10,16 @@ It has no gate: the ``gate`` nonlinearity is not used.
 
 import numpy as np
 
-from .common import NONLINEARITIES, Cell, _hprev_product, _logistic, _sum_rows, onnx_nonlinearity
+from .common import (
+    NONLINEARITIES,
+    Cell,
+    Scratch,
+    _derivative,
+    _hprev_product,
+    _logistic,
+    _sum_rows,
+    onnx_nonlinearity,
+)
 
 
 class FastRNNCell(Cell):
@@ -32,44 +41,51 @@ class FastRNNCell(Cell):
     # ------------------------------------------------------------------ maths
 
     @staticmethod
-    def forward(P, U, views, gate, update):
-        update_f, d_update = NONLINEARITIES[update]
+    def forward(P, U, views, gate, update, ws=None):
+        ws = Scratch(reuse=False) if ws is None else ws
+        update_f = NONLINEARITIES[update][0]
         T, B, H = P.shape
+        dt = P.dtype
         alpha = _logistic(views["alpha_logit"][0])
         beta = _logistic(views["beta_logit"][0])
-        Pb = P + views["b"]
-        Hs = np.empty((T + 1, B, H), dtype=P.dtype)
+        C = np.add(P, views["b"], out=ws.get("C", (T, B, H), dt))  # pre-activations, then c_t in place
+        Hs = ws.get("Hs", (T + 1, B, H), dt)
         Hs[0] = 0.0
-        C = np.empty_like(P)
+        tmp = ws.get("tmp", (B, H), dt)
         for t in range(T):
             if t:
-                update_f(np.add(Pb[t], Hs[t] @ U, out=C[t]), out=C[t])
-            else:
-                update_f(Pb[0], out=C[0])
-            h = beta * Hs[t]
-            h += alpha * C[t]
-            Hs[t + 1] = h
-        return Hs, (Hs, C, alpha, beta, d_update)
+                C[t] += np.matmul(Hs[t], U, out=tmp)
+            update_f(C[t], out=C[t])
+            h = np.multiply(Hs[t], beta, out=Hs[t + 1])
+            h += np.multiply(C[t], alpha, out=tmp)
+        return Hs, (Hs, C, alpha, beta, update, ws)
 
     @staticmethod
     def backward(final, U, cache):
-        Hs, C, alpha, beta, d_update = cache
-        T = C.shape[0]
-        dh = final.start(T)
-        S = alpha * d_update(C)
-        dHs = np.empty_like(C)
-        dA = np.empty_like(C)
-        Ut = U.T
-        for t in range(T - 1, -1, -1):
-            dHs[t] = dh
-            np.multiply(dh, S[t], out=dA[t])
-            if t:
-                dh = dh * beta
-                dh += dA[t] @ Ut
-                final.add(t, dh)
+        Hs, C, alpha, beta, update, ws = cache
+        T, B, H = C.shape
+        dt = C.dtype
+        dh = final.start(T)  # never written to: it may be the caller's array
+        S = _derivative(update, C, ws.get("S", (T, B, H), dt))
+        S *= alpha
+        dA = ws.get("dA", (T, B, H), dt)
+        if T == 1:  # one step: no recurrence to run back through
+            dHs = dh[None]
+            np.multiply(dh, S[0], out=dA[0])
+        else:
+            dHs = ws.get("dHs", (T, B, H), dt)
+            step, back = ws.get("step", (B, H), dt), ws.get("back", (B, H), dt)
+            Ut = U.T
+            for t in range(T - 1, -1, -1):
+                dHs[t] = dh
+                np.multiply(dh, S[t], out=dA[t])
+                if t:
+                    dh = np.multiply(dh, beta, out=step)
+                    dh += np.matmul(dA[t], Ut, out=back)
+                    final.add(t, dh)
         dU = _hprev_product(Hs, dA)
         grads = {
-            "b": _sum_rows(dA),
+            "b": _sum_rows(dA, ws),
             "alpha_logit": np.vdot(dHs, C) * alpha * (1 - alpha),
             "beta_logit": np.vdot(dHs, Hs[:-1]) * beta * (1 - beta),
         }
@@ -107,3 +123,38 @@ class FastRNNCell(Cell):
             c = g.op("Mul", onnx_nonlinearity(g, net.update, pre), o.scalar(s["alpha"]))
             h = o.masked(h, c if h is None else g.op("Add", g.op("Mul", h, o.scalar(s["beta"])), c), t)
         return h
+
+    # ------------------------------------------------------------------ integer-only export (skfastgrnn._integer)
+
+    @staticmethod
+    def int_constants(scalars):
+        """alpha and beta (both in (0, 1)) in unsigned Q16."""
+        from .common import int_unit_q16
+
+        return {"alpha": int_unit_q16(scalars["alpha"]), "beta": int_unit_q16(scalars["beta"])}
+
+    @staticmethod
+    def int_step(net, a, h, recurrent):
+        """One integer step: ``h = round(beta h) + round(alpha c)`` (Q16 constants), saturated to int16."""
+        from .common import INT_NONLINEARITIES, int_round_shift, int_sat16
+
+        c = INT_NONLINEARITIES[net.update](int_sat16(a + net.biases["b"] + recurrent(h)))
+        k = net.consts
+        return int_sat16(int_round_shift(k["beta"] * h, 16) + int_round_shift(k["alpha"] * c, 16))
+
+    @staticmethod
+    def c_int_step(net, w):
+        """The C statements of :meth:`int_step`."""
+        p, h, H = w.p, w.h, net.hidden_dim
+        alpha, beta = w.param("alpha"), w.param("beta")
+        recurrent = net.n_steps > 1
+        rec = " + hu[j]" if recurrent else ""
+        return [
+            *(w.recurrent(h) if recurrent else []),
+            f"        for (j = 0; j < {H}; ++j) {{",
+            f"            int16_t c = {p}_{net.update}({p}_sat16(a[j] + {w.vec('b')}{rec}));",
+            f"            int32_t v = {p}_mulq16({h}[j], (uint16_t){beta});",
+            f"            v += {p}_mulq16(c, (uint16_t){alpha});",
+            f"            {h}[j] = {p}_sat16(v);",
+            "        }",
+        ]

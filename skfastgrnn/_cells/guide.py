@@ -22,7 +22,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .common import NONLINEARITIES, Cell, _sum_rows, onnx_nonlinearity
+from .common import NONLINEARITIES, Cell, Scratch, _derivative, _sum_rows, onnx_nonlinearity
 
 GUIDE_NU = 0.8
 GUIDE_ZETA = 1.2
@@ -47,62 +47,77 @@ class GuideCell(Cell):
     # ------------------------------------------------------------------ maths
 
     @staticmethod
-    def forward(P, U, views, gate, update):
-        gate_f, d_gate = NONLINEARITIES[gate]
-        update_f, d_update = NONLINEARITIES[update]
+    def forward(P, U, views, gate, update, ws=None):
+        ws = Scratch(reuse=False) if ws is None else ws
+        gate_f = NONLINEARITIES[gate][0]
+        update_f = NONLINEARITIES[update][0]
         T, B, H3 = P.shape
         H = H3 // 3
+        dt = P.dtype
+
+        def block(name, j, bias, factor):  # factor * (P's j-th block + bias)
+            out = np.add(P[:, :, j * H : (j + 1) * H], views[bias], out=ws.get(name, (T, B, H), dt))
+            out *= factor
+            return out
+
         # the gates see only x_t: compute them for all steps at once
-        R = gate_f(GUIDE_NU * (P[:, :, :H] + views["b_r"]), out=None)
-        Ug = gate_f(GUIDE_NU * (P[:, :, H : 2 * H] + views["b_u"]), out=None)
-        Pc = GUIDE_ZETA * (P[:, :, 2 * H :] + views["b_c"])
-        Hs = np.empty((T + 1, B, H), dtype=P.dtype)
+        R = gate_f(block("R", 0, "b_r", GUIDE_NU), out=ws.get("R", (T, B, H), dt))
+        Ug = gate_f(block("Ug", 1, "b_u", GUIDE_NU), out=ws.get("Ug", (T, B, H), dt))
+        C = block("C", 2, "b_c", GUIDE_ZETA)  # zeta (x W_c + b_c), then c_t in place
+        Hs = ws.get("Hs", (T + 1, B, H), dt)
         Hs[0] = 0.0
-        RH = np.empty((T, B, H), dtype=P.dtype)  # r_t * h_{t-1}
-        C = np.empty((T, B, H), dtype=P.dtype)
+        RH = ws.get("RH", (T, B, H), dt)  # r_t * h_{t-1}
+        tmp = ws.get("tmp", (B, H), dt)
         zU = GUIDE_ZETA * U
         for t in range(T):
             np.multiply(R[t], Hs[t], out=RH[t])
             if t:
-                update_f(np.add(Pc[t], RH[t] @ zU, out=C[t]), out=C[t])
-            else:
-                update_f(Pc[0], out=C[0])
+                C[t] += np.matmul(RH[t], zU, out=tmp)
+            update_f(C[t], out=C[t])
             # h = u h + (1 - u) c  ==  c + u (h - c)
-            h = Hs[t] - C[t]
+            h = np.subtract(Hs[t], C[t], out=Hs[t + 1])
             h *= Ug[t]
             h += C[t]
-            Hs[t + 1] = h
-        return Hs, (Hs, R, Ug, C, RH, d_gate, d_update)
+        return Hs, (Hs, R, Ug, C, RH, gate, update, ws)
 
     @staticmethod
     def backward(final, U, cache):
-        Hs, R, Ug, C, RH, d_gate, d_update = cache
+        Hs, R, Ug, C, RH, gate, update, ws = cache
         T, B, H = C.shape
-        dh = final.start(T)
-        Sc = GUIDE_ZETA * (1.0 - Ug) * d_update(C)  # dh_t / d(pre-zeta candidate)
-        dHs = np.empty_like(C)
-        dAc = np.empty_like(C)  # gradient of x W_c + (r h) U + b_c
-        dRH = np.empty_like(C)
+        dt = C.dtype
+        dh = final.start(T)  # never written to: it may be the caller's array
+        Sc = np.subtract(1.0, Ug, out=ws.get("Sc", (T, B, H), dt))
+        Sc *= GUIDE_ZETA
+        Sc *= _derivative(update, C, ws.get("dC", (T, B, H), dt))  # dh_t / d(pre-zeta candidate)
+        dHs = ws.get("dHs", (T, B, H), dt)
+        dAc = ws.get("dAc", (T, B, H), dt)  # gradient of x W_c + (r h) U + b_c
+        dRH = ws.get("dRH", (T, B, H), dt)
+        step, back = ws.get("step", (B, H), dt), ws.get("back", (B, H), dt)
         Ut = U.T
         for t in range(T - 1, -1, -1):
             dHs[t] = dh
             np.multiply(dh, Sc[t], out=dAc[t])
             if t:
                 np.matmul(dAc[t], Ut, out=dRH[t])
-                dh = dh * Ug[t]
-                dh += dRH[t] * R[t]
+                dh = np.multiply(dh, Ug[t], out=step)
+                dh += np.multiply(dRH[t], R[t], out=back)
                 final.add(t, dh)
             else:
                 dRH[0] = 0.0  # h_0 = 0: nothing flows into r_0
-        dR = dRH * Hs[:-1]
-        dPr = GUIDE_NU * dR * d_gate(R)
-        dPu = GUIDE_NU * (dHs * (Hs[:-1] - C)) * d_gate(Ug)
-        dP = np.concatenate([dPr, dPu, dAc], axis=2)
+        Hprev = Hs[:-1]
+        dPr = np.multiply(dRH, Hprev, out=dRH)  # dR
+        dPr *= GUIDE_NU
+        dPr *= _derivative(gate, R, ws.get("dgate", (T, B, H), dt))
+        dPu = np.subtract(Hprev, C, out=ws.get("dPu", (T, B, H), dt))
+        dPu *= dHs
+        dPu *= GUIDE_NU
+        dPu *= _derivative(gate, Ug, ws.get("dgate", (T, B, H), dt))
+        dP = np.concatenate([dPr, dPu, dAc], axis=2, out=ws.get("dP", (T, B, 3 * H), dt))
         dU = RH.reshape(T * B, H).T @ dAc.reshape(T * B, H)
         grads = {
-            "b_r": _sum_rows(dPr),
-            "b_u": _sum_rows(dPu),
-            "b_c": _sum_rows(dAc),
+            "b_r": _sum_rows(dPr, ws),
+            "b_u": _sum_rows(dPu, ws),
+            "b_c": _sum_rows(dAc, ws),
         }
         return dP, dU, grads
 
@@ -178,3 +193,57 @@ class GuideCell(Cell):
             uhc = g.op("Neg", g.op("Mul", u, c)) if h is None else g.op("Mul", u, g.op("Sub", h, c))
             h = o.masked(h, g.op("Add", c, uhc), t)
         return h
+
+    # ------------------------------------------------------------------ integer-only export (skfastgrnn._integer)
+
+    @staticmethod
+    def int_constants(scalars):
+        """nu and zeta in Q13 (zeta = 1.2 does not fit unsigned Q16)."""
+        from .common import INT_CONST_FRAC
+
+        return {name: int(round(scalars[name] * (1 << INT_CONST_FRAC))) for name in ("nu", "zeta")}
+
+    @staticmethod
+    def int_step(net, a, h, recurrent):
+        """One integer step: the gates and the candidate read Q13 ``nu``, ``zeta`` times clamped Q12 sums.
+
+        ``r h`` is rounded to Q12 (int16) before ``U``; ``h = c + round(u h) - round(u c)``, saturated to int16.
+        """
+        from .common import INT_FRAC, INT_NONLINEARITIES, int_mul_const, int_round_shift, int_sat16
+
+        H, b, k = net.hidden_dim, net.biases, net.consts
+        gate, update = INT_NONLINEARITIES[net.gate], INT_NONLINEARITIES[net.update]
+        u0, c0 = (H, 2 * H) if net.n_steps > 1 else (0, H)
+        hu = 0
+        if net.n_steps > 1:
+            r = gate(int_sat16(int_mul_const(k["nu"], a[:, :H] + b["b_r"])))
+            hu = recurrent(int_round_shift(r * h, INT_FRAC))
+        u = gate(int_sat16(int_mul_const(k["nu"], a[:, u0 : u0 + H] + b["b_u"])))
+        c = update(int_sat16(int_mul_const(k["zeta"], a[:, c0 : c0 + H] + b["b_c"] + hu)))
+        return int_sat16(c + int_round_shift(u * h, INT_FRAC) - int_round_shift(u * c, INT_FRAC))
+
+    @staticmethod
+    def c_int_step(net, w):
+        """The C statements of :meth:`int_step` (``{p}_mulc(k, v)``: Q13 constant times the clamped ``v``)."""
+        p, h, H, T = w.p, w.h, net.hidden_dim, net.n_steps
+        nu, zeta = w.param("nu"), w.param("zeta")
+        u, c = (H, 2 * H) if T > 1 else (0, H)
+        lines = []
+        if T > 1:
+            lines += [
+                f"        for (j = 0; j < {H}; ++j) {{",
+                f"            int16_t r = {p}_{net.gate}({p}_sat16({p}_mulc({nu}, a[j] + {w.vec('b_r')})));",
+                f"            rh[j] = {p}_sat16(((int32_t)r * {h}[j] + 2048) >> 12);",
+                "        }",
+                *w.recurrent("rh"),
+            ]
+        rec = " + hu[j]" if T > 1 else ""
+        lines += [
+            f"        for (j = 0; j < {H}; ++j) {{",
+            f"            int16_t g = {p}_{net.gate}({p}_sat16({p}_mulc({nu}, a[{u} + j] + {w.vec('b_u')})));",
+            f"            int16_t c = {p}_{net.update}({p}_sat16({p}_mulc({zeta}, a[{c} + j] + {w.vec('b_c')}{rec})));",
+            f"            int32_t v = (((int32_t)g * {h}[j] + 2048) >> 12) - (((int32_t)g * c + 2048) >> 12);",
+            f"            {h}[j] = {p}_sat16(c + v);",
+            "        }",
+        ]
+        return lines

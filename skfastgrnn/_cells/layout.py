@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .common import FinalStateGradient, SequenceGradient, _sum_rows, final_states
+from .common import FinalStateGradient, Scratch, SequenceGradient, _sum_rows, final_states
 from .fastgrnn import FastGRNNCell
 from .fastrnn import FastRNNCell
 from .guide import GuideCell
@@ -140,7 +140,7 @@ def _full(views, a, b, full):
     return views[full] if full in views else views[a] @ views[b]
 
 
-def forward(layout, views, X, gate, update, lengths=None):
+def forward(layout, views, X, gate, update, lengths=None, ws=None):
     """Logits and a cache for :func:`backward`.
 
     Parameters
@@ -159,24 +159,32 @@ def forward(layout, views, X, gate, update, lengths=None):
         runs all ``T`` steps: a layer's state at step ``t`` depends on the
         layer below up to ``t`` only, so the output at ``h_{L_i}`` of the last
         layer never sees what follows a sequence's end.
+    ws : Scratch or None
+        Where the activations, the logits and (in :func:`backward`) the
+        gradients are written: a fit passes one :class:`Scratch` for all its
+        batches, so they are allocated once (the returned logits and the
+        cache are then overwritten by the next batch). None allocates.
     """
+    ws = Scratch(reuse=False) if ws is None else ws
     T, B, _ = X.shape
+    dt = X.dtype
     inputs, layer_caches = X, []
-    for layer in layout.layers:
-        lv = layer.views(views)
+    for k, layer in enumerate(layout.layers):
+        lv, lws = layer.views(views), ws.layer(k)
         W = _full(lv, "W1", "W2", "W")
         U = _full(lv, "U1", "U2", "U")
-        P = (inputs.reshape(T * B, inputs.shape[2]) @ W).reshape(T, B, W.shape[1])
-        Hs, cell_cache = layout.cell.forward(P, U, lv, gate, update)
+        P = lws.get("P", (T, B, W.shape[1]), dt)
+        np.matmul(inputs.reshape(T * B, inputs.shape[2]), W, out=P.reshape(T * B, W.shape[1]))
+        Hs, cell_cache = layout.cell.forward(P, U, lv, gate, update, lws)
         layer_caches.append((inputs, U, cell_cache))
         inputs = Hs[1:]  # Hs[0] is h_0; the layer above reads h_1 .. h_T
     h = final_states(Hs, lengths)
     # logits are stored class-major, (K, B), and returned as a (B, K) view:
     # reductions over the few classes of each row then run along memory rows,
     # which numpy does several times faster for small K
-    logits_t = views["W_out"].T @ h.T
+    logits_t = np.matmul(views["W_out"].T, h.T, out=ws.get("logits", (layout.n_outputs, B), dt))
     logits_t += views["b_out"][:, None]
-    return logits_t.T, (layer_caches, h, lengths)
+    return logits_t.T, (layer_caches, h, lengths, ws)
 
 
 def backward(layout, views, grad_views, cache, dlogits):
@@ -186,10 +194,11 @@ def backward(layout, views, grad_views, cache, dlogits):
     layer (``dP @ W.T`` of the layer above) enters that layer's recurrence
     at every step (:class:`SequenceGradient`).
     """
-    layer_caches, h, lengths = cache
+    layer_caches, h, lengths, ws = cache
     np.matmul(h.T, dlogits, out=grad_views["W_out"])
-    grad_views["b_out"][...] = _sum_rows(dlogits)
-    upstream = FinalStateGradient(dlogits @ views["W_out"].T, lengths)
+    _sum_rows(dlogits, ws, out=grad_views["b_out"])
+    dh = np.matmul(dlogits, views["W_out"].T, out=ws.get("dh", h.shape, h.dtype))
+    upstream = FinalStateGradient(dh, lengths)
     for k in range(layout.n_layers - 1, -1, -1):
         layer, (inputs, U, cell_cache) = layout.layers[k], layer_caches[k]
         lv, lg = layer.views(views), layer.views(grad_views)
@@ -199,11 +208,16 @@ def backward(layout, views, grad_views, cache, dlogits):
         # all timesteps' input gradients in one product
         T, B, D = inputs.shape
         dP2 = dP.reshape(T * B, dP.shape[2])
-        dW = inputs.reshape(T * B, D).T @ dP2
-        _factor_grads(lv, lg, dW, "W1", "W2", "W")
+        X2t = inputs.reshape(T * B, D).T
+        if "W" in lg:
+            np.matmul(X2t, dP2, out=lg["W"])
+        else:
+            _factor_grads(lv, lg, X2t @ dP2, "W1", "W2", "W")
         _factor_grads(lv, lg, dU, "U1", "U2", "U")
         if k:  # the gradient of every state of the layer below
-            upstream = SequenceGradient((dP2 @ _full(lv, "W1", "W2", "W").T).reshape(T, B, D))
+            dX = ws.layer(k).get("dX", (T, B, D), dP.dtype)
+            np.matmul(dP2, _full(lv, "W1", "W2", "W").T, out=dX.reshape(T * B, D))
+            upstream = SequenceGradient(dX)
 
 
 def _factor_grads(views, gviews, dM, a, b, full):

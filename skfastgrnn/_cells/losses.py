@@ -18,6 +18,17 @@ def log_softmax(logits, out=None):
     return z
 
 
+_ARANGES = {}
+
+
+def _arange(n):
+    """``np.arange(n)``, cached (never write to it)."""
+    rows = _ARANGES.get(n)
+    if rows is None:
+        rows = _ARANGES[n] = np.arange(n)
+    return rows
+
+
 def cross_entropy(logits, y, weight):
     """Weighted mean cross-entropy and its gradient with respect to the logits.
 
@@ -36,12 +47,15 @@ def cross_entropy(logits, y, weight):
     n_correct : float
         Weighted count of correct argmax predictions.
     """
-    rows = np.arange(logits.shape[0])
-    # work class-major (see forward): z_t[k, i] is logit k of row i
-    z_t = logits.T - logits.T.max(axis=0)
+    rows = _arange(logits.shape[0])
+    # work class-major (see forward): z_t[k, i] is logit k of row i; the
+    # ufuncs' reduce methods skip the wrappers of max and sum (a batch's
+    # loss is a few dozen small calls, so their overhead counts)
+    z_t = logits.T
+    z_t = np.subtract(z_t, np.maximum.reduce(z_t, axis=0))
     d_t = np.exp(z_t)
-    norm = d_t.sum(axis=0)
-    total = weight.sum()
+    norm = np.add.reduce(d_t, axis=0)
+    total = np.add.reduce(weight)
     # -log softmax(z)_y = log sum exp z - z_y
     loss = float(np.dot(weight, np.log(norm)) - np.dot(weight, z_t[y, rows])) / total
     n_correct = float(np.dot(weight, z_t.argmax(axis=0) == y))
