@@ -17,6 +17,9 @@ from ._persist import storable
 from ._train import LOSSES
 from ._validation import check_classes, validation_split
 
+#: rows encoded per call of np.searchsorted in ``_encode_targets``
+_ENCODE_CHUNK = 65536
+
 
 @storable
 class FastGRNNClassifier(ClassifierMixin, BaseFastGRNN):
@@ -188,7 +191,13 @@ class FastGRNNClassifier(ClassifierMixin, BaseFastGRNN):
                     f"y has labels {unseen!r} the model was not trained with ({self.classes_!r}); "
                     "fit a new model (warm_start=False) to add classes."
                 )
-        return np.searchsorted(self.classes_, y)
+        # chunk by chunk into the smallest dtype: searchsorted's int64 result
+        # for all rows at once would be 8 bytes a row at the fit's peak
+        indices = np.empty(len(y), dtype=np.min_scalar_type(max(len(self.classes_) - 1, 0)))
+        for start in range(0, len(y), _ENCODE_CHUNK):
+            stop = start + _ENCODE_CHUNK
+            indices[start:stop] = np.searchsorted(self.classes_, y[start:stop])
+        return indices
 
     def _n_outputs(self):
         return len(self.classes_)
