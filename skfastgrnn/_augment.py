@@ -22,14 +22,22 @@ from sklearn.utils import check_random_state
 AUGMENTATIONS = ("jitter", "scale", "crop", "mix")
 
 
-def check_augment(augment):
-    """The tuple of method names of ``augment`` (None, a name or a sequence of names); ValueError otherwise."""
+def check_augment(augment, sequences=True):
+    """The tuple of method names of ``augment`` (None, "auto", a name or a sequence of names); ValueError otherwise.
+
+    ``"auto"`` is every method for ``sequences`` (3-D arrays, lists of
+    sequences) and none for 2-D rows.
+    """
     if augment is None:
         return ()
+    if isinstance(augment, str) and augment == "auto":
+        return AUGMENTATIONS if sequences else ()
     names = (augment,) if isinstance(augment, str) else tuple(augment)
     unknown = [name for name in names if name not in AUGMENTATIONS]
     if unknown or not names or len(set(names)) != len(names):
-        raise ValueError(f"augment={augment!r}: expected None, one of {AUGMENTATIONS} or a sequence of distinct ones.")
+        raise ValueError(
+            f"augment={augment!r}: expected None, 'auto', one of {AUGMENTATIONS} or a sequence of distinct ones."
+        )
     return tuple(name for name in AUGMENTATIONS if name in names)
 
 

@@ -697,7 +697,7 @@ def test_augment_is_deterministic_and_reproducible_through_fit():
     from tests.conftest import make_variable_length
 
     X, y = make_variable_length(80)
-    params = dict(augment=("jitter", "crop", "mix"), random_state=0)
+    params = dict(augment=("jitter", "crop", "mix"), augment_rounds=1, random_state=0)
     # the teacher sees the ragged list as given: each sequence's mean into a logistic regression
     from sklearn.preprocessing import FunctionTransformer
 
@@ -710,13 +710,17 @@ def test_augment_is_deterministic_and_reproducible_through_fit():
     assert a.n_augmented_ == 3 * len(y)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
-    plain = DistilledFastGRNN(teacher, _student()).fit(X, y)
+    plain = DistilledFastGRNN(teacher, _student(), augment=None).fit(X, y)
     assert plain.n_augmented_ == 0
+    # the default "auto": all four methods, 6 rounds, for sequences; nothing for 2-D rows
+    assert DistilledFastGRNN(teacher, _student(), random_state=0).fit(X, y).n_augmented_ == 4 * 6 * len(y)
+    X2, y2 = np.random.RandomState(0).normal(size=(40, 3)), np.repeat([0, 1], 20)
+    assert DistilledFastGRNN(LogisticRegression(), _student()).fit(X2, y2).n_augmented_ == 0
     # 3-D input too
     X3 = np.random.RandomState(0).normal(size=(60, 6, 2))
     y3 = (X3[:, :, 0].mean(axis=1) > 0).astype(int)
     m = DistilledFastGRNN(_sequence_flat_teacher(), _student(), augment="scale", random_state=0).fit(X3, y3)
-    assert m.n_augmented_ == 60 and m.predict(X3).shape == (60,)
+    assert m.n_augmented_ == 6 * 60 and m.predict(X3).shape == (60,)
 
 
 def test_augment_rounds_make_more_rows_and_keep_the_first_round():
@@ -742,7 +746,7 @@ def test_augment_rounds_make_more_rows_and_keep_the_first_round():
 
 def test_augment_rejects_unknown_methods(blobs):
     X, y = blobs
-    for bad in ("warp", ("jitter", "jitter"), ()):
+    for bad in ("warp", ("jitter", "jitter"), (), ("auto",)):
         with pytest.raises(ValueError, match="augment="):
             DistilledFastGRNN(LogisticRegression(), _student(), augment=bad).fit(X, y)
 
@@ -765,3 +769,15 @@ def test_the_aeon_recipe_of_the_docs_runs(tmp_path, monkeypatch):
     assert type(restored[-1]) is FastGRNNClassifier
     np.testing.assert_array_equal(restored.predict(X_test), model.predict(X_test))
     assert model.score(X_test, namespace["y_test"]) > 0.85
+
+
+def test_the_time_series_table_measured_todays_defaults():
+    """docs/distillation.md's time-series rows named "the defaults" were measured at today's defaults."""
+    import json
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).parent.parent / "benchmarks/results/distillation_timeseries.json").read_text())
+    defaults = DistilledFastGRNN()
+    assert (defaults.augment, defaults.teacher_confidence, defaults.temperature) == ("auto", 0.9, 3.0)
+    name = f"the defaults (T=3, confidence 0.9, all four x {defaults.augment_rounds} rounds)"
+    assert name in {row["variant"] for row in doc["rows"]}, "rerun bench_distillation.py --timeseries"
