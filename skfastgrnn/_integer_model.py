@@ -52,16 +52,17 @@ class IntegerModel:
     scores, classes and outputs bit for bit: what a microcontroller without a
     floating-point unit will predict, before flashing it. The format: int8
     weights (a float model is quantized on a copy as ``quantize()`` would),
-    the input quantized once after the float scaler to int16, Q12 states and
-    activations, int32 sums requantized by an integer multiplier and shift,
-    table-based tanh and sigmoid (``docs/export.md``, "Integer-only inference").
+    each raw float input read from its bits as a fixed-point integer and
+    scaled in integers to int16, Q12 states and activations, int32 sums
+    requantized by an integer multiplier and shift, table-based tanh and
+    sigmoid (``docs/export.md``, "Integer-only inference").
 
     Parameters
     ----------
     model : FastGRNNClassifier, FastGRNNRegressor or Pipeline
-        Fitted, as :func:`~skfastgrnn.export_c` takes it (StandardScaler /
-        SequenceScaler steps before the estimator are applied in float
-        before the input is quantized). 3-D input and sequences are read in
+        Fitted, as :func:`~skfastgrnn.export_c` takes it (the statistics of
+        a StandardScaler / SequenceScaler step before the estimator are
+        applied in integer arithmetic). 3-D input and sequences are read in
         the layout the model's ``predict`` reads: ``(n, D, T)`` and
         ``(D, T_i)`` when the Pipeline's first step is a
         ``SequenceScaler(channels_first=True)``.
