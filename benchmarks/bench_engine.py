@@ -33,6 +33,8 @@ Results: ``benchmarks/results/engine.json``; README.md's block between
 import os
 
 os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+# the default install's numpy engine, unless a row names the compiled one (``timed_fit``)
+os.environ["SKFASTGRNN_ENGINE"] = "numpy"
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -98,13 +100,22 @@ def flops_per_sample(n_steps, n_inputs, hidden, n_outputs, n_parameters, batch_s
 
 
 def engine_rows(quick):
-    """samples/s, FLOPs per sample and the fraction of the float32 limit, per bench_training scenario."""
+    """samples/s, FLOPs per sample and the fraction of the float32 limit, per bench_training scenario and engine.
+
+    Each scenario runs on the default install's numpy path and, when numba
+    is installed, on the compiled engine (``bench_training.OURS_KERNEL``).
+    """
     peak = {"float32": matmul_gflops(np.float32), "float64": matmul_gflops(np.float64)}
     print(f"matrix product: float32 {peak['float32']:.1f} GFLOP/s, float64 {peak['float64']:.1f} GFLOP/s", flush=True)
+    systems = [s for s in (bench_training.OURS, bench_training.OURS_KERNEL) if s in bench_training.SYSTEMS]
     rows = []
     for sc in bench_training.build_scenarios(quick)[:3]:
-        bench_training.timed_fit(bench_training.OURS, replace(sc, X_train=sc.X_train[:512], y_train=sc.y_train[:512]))
-        best = min(bench_training.timed_fit(bench_training.OURS, sc)[1] for _ in range(sc.repeats))
+        for system in systems:
+            bench_training.timed_fit(system, replace(sc, X_train=sc.X_train[:512], y_train=sc.y_train[:512]))
+        best = dict.fromkeys(systems, np.inf)
+        for _ in range(sc.repeats):  # interleaved: load changes hit both engines alike
+            for system in systems:
+                best[system] = min(best[system], bench_training.timed_fit(system, sc)[1])
         model = bench_training.timed_fit(bench_training.OURS, replace(sc, epochs=1))[0]
         net = model.network_
         steps = sc.n_timesteps // model.fold_ + (sc.n_timesteps % model.fold_ > 0)
@@ -112,20 +123,22 @@ def engine_rows(quick):
         flops = flops_per_sample(
             steps, inputs, sc.hidden, len(model.classes_), net.parameters.size, bench_training.BATCH_SIZE
         )
-        speed = len(sc.y_train) * sc.epochs / best
-        gflops = flops * speed / 1e9
-        rows.append(
-            {
-                "scenario": sc.name,
-                "steps": steps,
-                "inputs_per_step": int(inputs),
-                "samples_per_second": speed,
-                "flops_per_sample": flops,
-                "gflops": gflops,
-                "fraction_of_limit": gflops / peak["float32"],
-            }
-        )
-        print(f"... {sc.name}: {speed:,.0f} samples/s, {gflops:.2f} GFLOP/s", flush=True)
+        for system in systems:
+            speed = len(sc.y_train) * sc.epochs / best[system]
+            gflops = flops * speed / 1e9
+            rows.append(
+                {
+                    "scenario": sc.name,
+                    "engine": "numba" if system == bench_training.OURS_KERNEL else "numpy",
+                    "steps": steps,
+                    "inputs_per_step": int(inputs),
+                    "samples_per_second": speed,
+                    "flops_per_sample": flops,
+                    "gflops": gflops,
+                    "fraction_of_limit": gflops / peak["float32"],
+                }
+            )
+            print(f"... {sc.name} ({rows[-1]['engine']}): {speed:,.0f} samples/s, {gflops:.2f} GFLOP/s", flush=True)
     return peak, rows
 
 
@@ -260,12 +273,13 @@ def render_engine(doc):
         f" float64 {peak['float64']:.1f} GFLOP/s. FLOPs per sample count forward, loss, backward and Adam"
         " (`flops_per_sample` in the script).",
         "",
-        "| scenario | steps x inputs | samples/s | FLOPs/sample | GFLOP/s | of the float32 limit |",
-        "|---|---|---:|---:|---:|---:|",
+        "| scenario | engine | steps x inputs | samples/s | FLOPs/sample | GFLOP/s | of the float32 limit |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     for r in doc["scenarios"]:
+        engine = {"numpy": "numpy (default)", "numba": "numba (`[fast]`)"}[r.get("engine", "numpy")]
         lines.append(
-            f"| {r['scenario']} | {r['steps']} x {r['inputs_per_step']} | {r['samples_per_second']:,.0f} "
+            f"| {r['scenario']} | {engine} | {r['steps']} x {r['inputs_per_step']} | {r['samples_per_second']:,.0f} "
             f"| {r['flops_per_sample']:,.0f} | {r['gflops']:.2f} | 1/{1 / r['fraction_of_limit']:.0f} |"
         )
     m, b = doc["malloc"], doc["memory"]

@@ -15,6 +15,7 @@ import numpy as np
 
 from ._cells import backward, forward
 from ._cells.common import Scratch
+from ._kernel import batch_kernel
 from ._optim import add_l2
 from ._sequences import batch_lengths
 
@@ -67,6 +68,10 @@ class Workspace:
         stay valid).
     l2_reg : float, default=0.0
         L2 strength on the weight matrices (biases and scalars are not shrunk).
+    labels : ndarray of int or None, default=None
+        The class index of every row when the loss is the plain cross-entropy
+        (``loss.class_labels()``): with numba installed, the batches that the
+        compiled kernel covers run through it (:mod:`skfastgrnn._kernel`).
 
     Notes
     -----
@@ -77,7 +82,7 @@ class Workspace:
     allocated once.
     """
 
-    def __init__(self, network, l2_reg=0.0):
+    def __init__(self, network, l2_reg=0.0, labels=None):
         self.network = network
         layout = network.layout
         self.views = layout.views(network.parameters)
@@ -85,6 +90,8 @@ class Workspace:
         self.grad_views = layout.views(self.grad)
         self.l2_mask = l2_reg * layout.mask(layout.matrix_names, network.dtype) if l2_reg > 0 else None
         self.scratch = Scratch()
+        #: the compiled :class:`~skfastgrnn._kernel.BatchKernel`, or None (the numpy path)
+        self.kernel = batch_kernel(network, labels, l2_reg)
 
     def gather(self, X, rows, n_timesteps, padded):
         """The rows ``rows`` of ``X`` as a time-major batch ``(X_tm, lengths)``, in reused buffers.
@@ -115,6 +122,9 @@ def batch_loss_and_grad(workspace, batch, loss):
     gradient of their sum.
     """
     net = workspace.network
+    kernel = workspace.kernel
+    if kernel is not None and kernel.accepts(batch, net.parameters):
+        return kernel(workspace, batch)
     ws = workspace.scratch
     logits, cache = forward(net.layout, workspace.views, batch.X, net.gate, net.update, batch.lengths, ws)
     value, dlogits, n_correct = loss(logits, batch.rows, batch.weight)

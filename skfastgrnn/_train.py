@@ -34,7 +34,7 @@ from ._batches import (
 )
 from ._cells import cross_entropy, distillation_loss, forward, log_softmax
 from ._compress import keep_mask
-from ._optim import clip_gradient
+from ._optim import Adam
 
 #: rows x timesteps x hidden units of one evaluation chunk (2 MB per array in float64)
 _CHUNK_ELEMENTS = 2**18
@@ -158,6 +158,10 @@ class CrossEntropyLoss:
         """``(loss, dlogits, n_correct)`` of the batch of ``rows``."""
         return cross_entropy(logits, self.y.take(rows), weight)
 
+    def class_labels(self):
+        """The class index of every row: a compiled kernel may compute this loss itself (:mod:`~skfastgrnn._kernel`)."""
+        return self.y
+
     def validation(self, logits, rows, weight):
         """Weighted mean cross-entropy and weighted accuracy of the given rows."""
         y = self.y[rows]
@@ -203,6 +207,10 @@ class DistillationLoss(CrossEntropyLoss):
         """``(loss, dlogits, n_correct)`` of the batch of ``rows``."""
         return distillation_loss(logits, self.y[rows], weight, self.soft_targets[rows], self.temperature, self.alpha)
 
+    def class_labels(self):
+        """None: no compiled kernel computes this loss (the numpy path does)."""
+        return None
+
 
 class SquaredErrorLoss:
     """Half the weighted mean squared error, averaged over the outputs.
@@ -233,6 +241,10 @@ class SquaredErrorLoss:
         loss = 0.5 * float(np.dot(scale, (diff * diff).sum(axis=1)))
         return loss, dout, None
 
+    def class_labels(self):
+        """None: no classes (no compiled kernel computes this loss)."""
+        return None
+
     def validation(self, outputs, rows, weight):
         """The loss of the given rows, and no accuracy."""
         return self(outputs, rows, weight)[0], None
@@ -249,62 +261,6 @@ LOSSES = {"cross_entropy": CrossEntropyLoss, "distillation": DistillationLoss, "
 
 
 # ------------------------------------------------------------- optimizer
-
-
-class Adam:
-    """Adam with clipping and a step-decay schedule, on one flat parameter vector.
-
-    ``state`` is the plain dict of :func:`~skfastgrnn._optim.adam_state`
-    (moments and step count), updated in place, so an estimator can keep it
-    between ``partial_fit`` calls and pickle it without custom classes.
-    """
-
-    def __init__(self, config, state):
-        self.config = config
-        self.state = state
-        self._work = None
-
-    def learning_rate(self, epoch_index):
-        """The rate of the ``epoch_index``-th epoch (0-based) of this run: step decay, or constant."""
-        config = self.config
-        decay = 1.0 if config.fixed_learning_rate else config.lr_decay ** (epoch_index // config.lr_decay_step)
-        return config.learning_rate * decay
-
-    def step(self, parameters, grad, learning_rate):
-        """Clip ``grad`` (overwritten) and update ``parameters`` in place.
-
-        The numbers of :func:`~skfastgrnn._optim.clip_gradient` and
-        :func:`~skfastgrnn._optim.adam_step`, with a reused work vector and
-        scalars computed in Python: a dozen numpy calls per batch.
-        """
-        c = self.config
-        if c.grad_clip is not None and c.grad_clip_mode == "value":
-            # np.clip's numbers (NaN propagates) at a third of its call cost
-            np.minimum(grad, c.grad_clip, out=grad)
-            np.maximum(grad, -c.grad_clip, out=grad)
-        else:
-            clip_gradient(grad, c.grad_clip, c.grad_clip_mode)
-        state = self.state
-        m, v = state["m"], state["v"]
-        state["t"] = t = state["t"] + 1
-        beta1, beta2 = c.adam_beta1, c.adam_beta2
-        work = self._work
-        if work is None or work.shape != grad.shape or work.dtype != grad.dtype:
-            work = self._work = np.empty_like(grad)
-        m *= beta1
-        m += np.multiply(grad, 1.0 - beta1, out=work)
-        v *= beta2
-        grad *= grad
-        grad *= 1.0 - beta2
-        v += grad
-        # Algorithm 1 exactly (as torch.optim.Adam): theta -= lr * m_hat / (sqrt(v_hat) + eps);
-        # the second moment's correction stays a float64 scalar, as in adam_step
-        denom = np.sqrt(v, out=work)
-        denom *= np.float64(1.0 / math.sqrt(1.0 - beta2**t))
-        denom += c.adam_epsilon
-        np.divide(m, denom, out=denom)
-        denom *= learning_rate / (1.0 - beta1**t)
-        parameters -= denom
 
 
 # -------------------------------------------------------- early stopping
@@ -473,7 +429,7 @@ class TrainingLoop:
         self.loss = loss
         self.config = config
         self.optimizer = Adam(config, optimizer_state)
-        self.workspace = Workspace(network, config.l2_reg)
+        self.workspace = Workspace(network, config.l2_reg, loss.class_labels())
         #: 0/1 vector of parameters that must stay zero (a pruned network), or None
         self.support = network.support
         self.sparse = config.w_keep < 1 or config.u_keep < 1

@@ -9,6 +9,8 @@ package's modules, counting imports inside functions.
 
 import ast
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -150,3 +152,24 @@ def _private_reads():
 def test_at_most_3_reads_of_another_objects_private_names():
     reads = _private_reads()
     assert len(reads) <= MAX_PRIVATE_READS, reads
+
+
+def test_numba_is_imported_by_the_compiled_kernel_only():
+    """numba is an optional extra: one module imports it, and only when a fit asks for it (skfastgrnn._kernel)."""
+    importers = set()
+    for module, (_, tree) in MODULES.items():
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if any(n.split(".")[0] == "numba" for n in names):
+                importers.add(module)
+    assert importers == {"_kernel_numba"}
+    code = "import sys, skfastgrnn; print('numba' in sys.modules, 'skfastgrnn._kernel_numba' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["False", "False"]

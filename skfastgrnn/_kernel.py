@@ -1,0 +1,171 @@
+"""The optional compiled training engine: when numba is installed, FastGRNN batches and Adam run compiled.
+
+Pure numpy here, no scikit-learn and no numba at import: numba is imported on
+the first fit that can use it (``pip install skfastgrnn[fast]`` installs it).
+Why it exists: at one or a few steps a batch is about 70 small numpy calls of
+~1.7 us each, and that call overhead, not arithmetic, is the training time
+(``benchmarks/bench_engine.py`` measures the share of the FLOP limit). The
+compiled kernel (:mod:`skfastgrnn._kernel_numba`) computes the same numbers in
+one call per batch and one per Adam step.
+
+What it covers: the FastGRNN cell, one layer, full-rank ``W`` and ``U``, every
+nonlinearity, the cross-entropy loss (class labels), NaN-padded sequences,
+L2, float32 and float64. Everything else (other cells, stacks, low rank,
+distillation and regression losses) runs on the numpy path, which stays the
+reference: the tests compare the two to float tolerance and check the
+kernel's gradients against finite differences.
+
+The environment variable ``SKFASTGRNN_ENGINE`` chooses: ``auto`` (the default:
+compiled when numba imports), ``numpy`` (never compiled), ``numba`` (compiled,
+and an ImportError when numba is missing).
+
+Examples
+--------
+>>> import numpy as np
+>>> from skfastgrnn._kernel import engine
+>>> engine() in ("numpy", "numba")
+True
+"""
+
+import math
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+#: nonlinearity name -> the kernel's code for it
+NONLINEARITY_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "quantSigm": 3, "quantSigm4": 4, "quantTanh": 5}
+
+_ORDER = ("W", "U", "b_z", "b_h", "zeta_logit", "nu_logit", "W_out", "b_out")
+_modules = {}
+
+
+class KernelBatch(NamedTuple):
+    """A batch as the compiled kernel reads it (numba passes named tuples of arrays)."""
+
+    X: np.ndarray
+    labels: np.ndarray
+    rows: np.ndarray
+    weight: np.ndarray
+    lengths: np.ndarray
+
+
+class AdamStep(NamedTuple):
+    """The scalars of one compiled Adam step (all floats: numba compiles one signature)."""
+
+    clip_mode: float
+    clip: float
+    beta1: float
+    beta2: float
+    epsilon: float
+    v_scale: float
+    step_size: float
+
+
+def engine():
+    """``"numba"`` when fits run the compiled kernel where it applies, else ``"numpy"``.
+
+    Reads ``SKFASTGRNN_ENGINE`` on every call (tests and users may change it
+    between fits); the numba import happens once.
+    """
+    setting = os.environ.get("SKFASTGRNN_ENGINE", "auto").strip().lower()
+    if setting not in ("auto", "numpy", "numba"):
+        raise ValueError(f"SKFASTGRNN_ENGINE must be 'auto', 'numpy' or 'numba', got {setting!r}.")
+    if setting == "numpy":
+        return "numpy"
+    if _compiled() is None:
+        if setting == "numba":
+            raise ImportError(
+                "SKFASTGRNN_ENGINE=numba needs numba: pip install 'skfastgrnn[fast]' (or unset the variable)."
+            )
+        return "numpy"
+    return "numba"
+
+
+def _compiled():
+    """The module of compiled functions, or None without numba (imported once)."""
+    if "numba" not in _modules:
+        try:
+            from . import _kernel_numba
+        except ImportError:
+            _kernel_numba = None
+        _modules["numba"] = _kernel_numba
+    return _modules["numba"]
+
+
+class BatchKernel:
+    """One fit's compiled loss-and-gradient for FastGRNN batches (see :func:`batch_kernel`).
+
+    ``__call__(workspace, batch)`` returns ``(data_loss, l2_penalty,
+    n_correct)`` and writes the gradient of their sum into
+    ``workspace.grad``, as :func:`~skfastgrnn._batches.batch_loss_and_grad`
+    does on the numpy path.
+    """
+
+    def __init__(self, module, network, labels, l2_reg):
+        layout = network.layout
+        self.function = module.fastgrnn_cross_entropy
+        self.work_size = module.work_size
+        self.labels = labels
+        self.l2 = float(l2_reg)
+        offsets = [layout.slices[name][0] for name in _ORDER]
+        codes = NONLINEARITY_CODES[network.gate], NONLINEARITY_CODES[network.update]
+        self.shape = np.array([layout.hidden_dim, layout.n_outputs, *codes, *offsets], np.int64)
+        self.no_lengths = np.zeros(0, np.int64)
+
+    def accepts(self, batch, theta):
+        """Whether the kernel computes this batch (a C-contiguous batch in the parameters' dtype)."""
+        return batch.X.dtype == theta.dtype and batch.X.flags.c_contiguous
+
+    def __call__(self, workspace, batch):
+        theta = workspace.network.parameters
+        T, B, _ = batch.X.shape
+        n_work, n_power = self.work_size(T, B, int(self.shape[0]), int(self.shape[1]))
+        work = workspace.scratch.get("kernel", (n_work,), theta.dtype)
+        power = workspace.scratch.get("kernel-power", (n_power,), np.float64)
+        lengths = self.no_lengths if batch.lengths is None else batch.lengths.astype(np.int64, copy=False)
+        kernel_batch = KernelBatch(batch.X, self.labels, batch.rows, batch.weight, lengths)
+        return self.function(kernel_batch, theta, workspace.grad, self.shape, self.l2, work, power)
+
+
+def batch_kernel(network, labels, l2_reg):
+    """The compiled :class:`BatchKernel` for this network and loss, or None when the numpy path must run.
+
+    Parameters
+    ----------
+    network : FastGRNNNetwork
+    labels : ndarray of int or None
+        The class index of every row (a cross-entropy loss), None for any
+        other loss.
+    l2_reg : float
+    """
+    layout = network.layout
+    if labels is None or layout.cell.__name__ != "FastGRNNCell" or layout.n_layers != 1:
+        return None
+    if layout.low_rank_w or layout.low_rank_u or labels.dtype.kind not in "iu":
+        return None
+    if network.gate not in NONLINEARITY_CODES or network.update not in NONLINEARITY_CODES:
+        return None
+    if engine() != "numba":
+        return None
+    return BatchKernel(_compiled(), network, labels, l2_reg)
+
+
+def adam_kernel():
+    """The compiled Adam step (:func:`skfastgrnn._kernel_numba.adam`), or None on the numpy path."""
+    return _compiled().adam if engine() == "numba" else None
+
+
+def adam_settings(config, learning_rate, t):
+    """The :class:`AdamStep` of step ``t`` (a ``TrainingConfig``'s clipping and Adam settings)."""
+    clip = config.grad_clip
+    clip_mode = 0.0 if clip is None else (1.0 if config.grad_clip_mode == "value" else 2.0)
+    return AdamStep(
+        clip_mode,
+        0.0 if clip is None else float(clip),
+        float(config.adam_beta1),
+        float(config.adam_beta2),
+        float(config.adam_epsilon),
+        1.0 / math.sqrt(1.0 - config.adam_beta2**t),
+        learning_rate / (1.0 - config.adam_beta1**t),
+    )

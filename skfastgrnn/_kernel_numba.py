@@ -1,0 +1,393 @@
+"""The compiled training kernel: numba functions for one FastGRNN batch and one Adam step.
+
+Imported only by :mod:`skfastgrnn._kernel`, and only when numba is installed
+(``pip install skfastgrnn[fast]``): nothing else in the package imports
+numba. The numbers are the numpy path's (:mod:`skfastgrnn._cells`,
+:class:`skfastgrnn._train.Adam`) computed in loops: one call per batch
+instead of about 70 numpy calls, which is where the time of a short
+sequence goes (1.7 us per call against a few hundred multiply-adds each).
+Every function compiles on its first call for the dtypes it sees and is
+cached on disk (``cache=True``): about 10 s once, well under a second in later
+processes.
+
+Layout conventions are those of :class:`~skfastgrnn._cells.Layout`: row
+vectors, ``W`` (D, H), ``U`` (H, H), ``W_out`` (H, K), parameters at the
+offsets of one flat vector.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+
+def _jit(**options):
+    """``numba.njit`` with the kernel's options.
+
+    ``cache=True``: compiled once per dtype, then loaded from disk.
+    ``error_model="numpy"``: a division by zero gives inf as in numpy rather
+    than a Python exception, which keeps the check (and a branch) out of
+    every loop so that the compiler can vectorize them.
+    ``fastmath={"contract"}``: multiply-adds may fuse into FMA instructions
+    (one rounding instead of two); no other reordering, so the rounding
+    trick of :func:`_expm1_block` stays exact.
+    """
+    return numba.njit(cache=True, error_model="numpy", fastmath={"contract"}, **options)
+
+
+# nonlinearity codes (skfastgrnn._kernel.NONLINEARITY_CODES gives the names)
+SIGMOID, TANH, RELU, QUANT_SIGM, QUANT_SIGM4, QUANT_TANH = range(6)
+
+# exp(u) = 2^k exp(r), k = round(u / ln 2), r = u - k ln 2 (ln 2 in two parts, Cody and Waite)
+_LN2_HI = 0.693145751953125
+_LN2_LO = 1.42860682030941723212e-6
+_INV_LN2 = 1.4426950408889634
+_ROUND = 6755399441055744.0  # 1.5 * 2^52: (v + _ROUND) - _ROUND rounds v to an integer, in vector registers
+_LOWEST = -708.0  # 2^k stays a normal float64 (k >= -1022)
+
+
+@_jit(inline="always")
+def _expm1_reduced(r):
+    """``(exp(r) - 1) / r`` for ``|r| <= ln(2) / 2``: Taylor to degree 12 (error below 2e-16), by Horner."""
+    p = 1 / 6227020800
+    p = p * r + 1 / 479001600
+    p = p * r + 1 / 39916800
+    p = p * r + 1 / 3628800
+    p = p * r + 1 / 362880
+    p = p * r + 1 / 40320
+    p = p * r + 1 / 5040
+    p = p * r + 1 / 720
+    p = p * r + 1 / 120
+    p = p * r + 1 / 24
+    p = p * r + 1 / 6
+    p = p * r + 1 / 2
+    return p * r + 1.0
+
+
+@_jit()
+def _expm1_block(u, out, power):
+    """``out = exp(u) - 1`` for ``u <= 0`` (computed in float64; ``out`` must not overlap ``u`` or ``power[:len(u)]``).
+
+    Why not ``math.exp``: numba calls libm once per value (10-27 ns for exp
+    and tanh), ten times numpy's vectorized ufuncs; these loops have no call,
+    so the compiler vectorizes them (about 4 ns a value). 2^k is made from
+    its exponent bits in an int64 view of ``power``. ``exp(r) - 1`` is kept
+    without cancellation when ``k = 0``, so tanh near 0 keeps its relative
+    precision. Accuracy: 4e-16 relative for ``exp``, 3e-16 absolute for tanh.
+    """
+    n = u.shape[0]
+    bits = power[:n].view(np.int64)
+    for i in range(n):  # the reduced argument (one loop for the floats, one for the bits: both vectorize)
+        v = u[i] if u[i] > _LOWEST else _LOWEST
+        k = (v * _INV_LN2 + _ROUND) - _ROUND
+        r = (v - k * _LN2_HI) - k * _LN2_LO
+        out[i] = r * _expm1_reduced(r)
+    for i in range(n):
+        v = u[i] if u[i] > _LOWEST else _LOWEST
+        bits[i] = (np.int64((v * _INV_LN2 + _ROUND) - _ROUND) + 1023) << 52
+    scale = power[:n]
+    for i in range(n):
+        e = out[i]
+        out[i] = e if scale[i] == 1.0 else (1.0 + e) * scale[i] - 1.0
+
+
+@_jit()
+def _tanh_block(x, power, half):
+    """``x = tanh(x)`` in place; with ``half`` the first half becomes sigmoid(2 x) = 0.5 + 0.5 tanh(x).
+
+    tanh(x) = -sign(x) em1 / (2 + em1), em1 = exp(-2|x|) - 1 (:func:`_expm1_block`);
+    ``power`` is float64 scratch of ``3 len(x)`` entries.
+    """
+    n = x.shape[0]
+    u = power[n : 2 * n]
+    em1 = power[2 * n : 3 * n]
+    for i in range(n):
+        u[i] = -2.0 * abs(x[i])
+    _expm1_block(u, em1, power)
+    for i in range(n):
+        t = -em1[i] / (2.0 + em1[i])
+        x[i] = t if x[i] >= 0.0 else -t
+    for i in range(half):
+        x[i] = 0.5 + 0.5 * x[i]
+
+
+@_jit(inline="always")
+def _simple(code, x):
+    """The nonlinearities without exp: relu, quantSigm, quantSigm4, quantTanh (``NONLINEARITIES``)."""
+    if code == RELU:
+        return x if x > 0.0 else 0.0
+    if code == QUANT_TANH:
+        return min(max(x, -1.0), 1.0)
+    v = x * (0.5 if code == QUANT_SIGM else 0.25) + 0.5
+    return min(max(v, 0.0), 1.0)
+
+
+@_jit()
+def _activate(code, x, power):
+    """``x = NONLINEARITIES[code](x)`` in place on a flat block (sigmoid as 0.5 + 0.5 tanh(x / 2), as numpy)."""
+    n = x.shape[0]
+    if code == SIGMOID:
+        for i in range(n):
+            x[i] *= 0.5
+        _tanh_block(x, power, n)
+    elif code == TANH:
+        _tanh_block(x, power, 0)
+    else:
+        for i in range(n):
+            x[i] = _simple(code, x[i])
+
+
+@_jit(inline="always")
+def _derivative(code, y):
+    """``NONLINEARITIES[name][1]``: the derivative at the output ``y``."""
+    if code == SIGMOID:
+        return y * (1.0 - y)
+    if code == TANH:
+        return 1.0 - y * y
+    if code == RELU:
+        return 1.0 if y > 0.0 else 0.0
+    if code == QUANT_TANH:
+        return 1.0 if abs(y) < 1.0 else 0.0
+    inside = 1.0 if 0.0 < y < 1.0 else 0.0
+    return inside * (0.5 if code == QUANT_SIGM else 0.25)
+
+
+@_jit()
+def _logistic(v):
+    if v < -700.0:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-v))
+
+
+@_jit()
+def fastgrnn_cross_entropy(batch, theta, grad, shape, l2, work, power):
+    """Loss, L2 penalty and weighted correct count of one batch; the gradient of their sum written into ``grad``.
+
+    Parameters
+    ----------
+    batch : tuple ``(X, y, rows, weight, lengths)`` (a :class:`skfastgrnn._kernel.KernelBatch`):
+        ``X`` (T, B, D) time-major, C-contiguous, the dtype of ``theta``; the
+        class index of batch row ``i`` is ``y[rows[i]]``; ``weight`` (B,) with
+        a positive sum; ``lengths`` (B,) of int, or empty (every row has ``T`` steps).
+    theta, grad : the flat parameter vector and its gradient (every entry written).
+    shape : int array ``[H, K, gate code, update code]`` then the start of
+        ``W, U, b_z, b_h, zeta_logit, nu_logit, W_out, b_out`` in ``theta``.
+    l2 : float, the L2 strength on ``W``, ``U`` and ``W_out`` (0: none).
+    work : scratch of ``theta``'s dtype, :func:`work_size` entries.
+    power : float64 scratch, :func:`work_size` entries.
+    """
+    X, y, rows, weight, lengths = batch
+    T, B, D = X.shape
+    H, K, gate, update = shape[0], shape[1], shape[2], shape[3]
+    oW, oU, obz, obh = shape[4], shape[5], shape[6], shape[7]
+    oze, onu, oWo, obo = shape[8], shape[9], shape[10], shape[11]
+    W = theta[oW : oW + D * H].reshape((D, H))
+    U = theta[oU : oU + H * H].reshape((H, H))
+    b_z, b_h = theta[obz : obz + H], theta[obh : obh + H]
+    W_out = theta[oWo : oWo + H * K].reshape((H, K))
+    b_out = theta[obo : obo + K]
+    zeta = _logistic(theta[oze])
+    nu = _logistic(theta[onu])
+    scale = zeta + nu
+    joint = gate == SIGMOID and update == TANH  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2): one tanh block
+
+    # the work arrays: P (the input projection, then the pre-activation gradients),
+    # A (z_t and c_t side by side), the states, then rows of B x H and B x K
+    n = T * B * H
+    P = work[0:n].reshape((T, B, H))
+    A = work[n : 3 * n].reshape((T, 2, B, H))
+    at = 3 * n
+    Hs = work[at : at + n + B * H].reshape((T + 1, B, H))
+    at += n + B * H
+    rows_h = work[at : at + 5 * B * H].reshape((5, B, H))
+    dh, dfinal, product, final, d_c = rows_h[0], rows_h[1], rows_h[2], rows_h[3], rows_h[4]
+    at += 5 * B * H
+    logits = work[at : at + B * K].reshape((B, K))
+    dlogits = work[at + B * K : at + 2 * B * K].reshape((B, K))
+    at += 2 * B * K
+    sums = work[at : at + 2 * H].reshape((2, H))  # per-unit sums of d(loss)/d(nu) and d(loss)/d(zeta)
+
+    # forward: all steps' input products in one BLAS call, then the recurrence
+    # (small BLAS products, elementwise loops over contiguous rows that vectorize)
+    np.dot(X.reshape((T * B, D)), W, P.reshape((T * B, H)))
+    Hs[0] = 0.0
+    for t in range(T):
+        Z, C, a = A[t, 0], A[t, 1], P[t]
+        if t:  # h_0 = 0: the first step has no recurrent product
+            np.dot(Hs[t], U, product)
+            for i in range(B):
+                for j in range(H):
+                    a[i, j] += product[i, j]
+        if joint:  # z's pre-activation halved: tanh of the whole block, then 0.5 + 0.5 tanh on z's half
+            for i in range(B):
+                for j in range(H):
+                    Z[i, j] = 0.5 * (a[i, j] + b_z[j])
+                    C[i, j] = a[i, j] + b_h[j]
+            _tanh_block(A[t].reshape(2 * B * H), power, B * H)
+        else:
+            for i in range(B):
+                for j in range(H):
+                    Z[i, j] = a[i, j] + b_z[j]
+                    C[i, j] = a[i, j] + b_h[j]
+            _activate(gate, Z.reshape(B * H), power)
+            _activate(update, C.reshape(B * H), power)
+        h_prev, h = Hs[t], Hs[t + 1]
+        for i in range(B):
+            for j in range(H):
+                # h = (zeta (1 - z) + nu) c + z h_prev  ==  (h_prev - zeta c) z + (zeta + nu) c
+                h[i, j] = (h_prev[i, j] - zeta * C[i, j]) * Z[i, j] + scale * C[i, j]
+
+    # head and weighted cross-entropy (the numbers of skfastgrnn._cells.cross_entropy)
+    padded = lengths.shape[0] > 0
+    if padded:  # each row's state after its last observed step
+        for i in range(B):
+            final[i] = Hs[lengths[i], i]
+    else:
+        final[:] = Hs[T]
+    np.dot(final, W_out, logits)
+    total = 0.0
+    for i in range(B):
+        total += weight[i]
+    best = np.empty(B, np.int64)
+    for i in range(B):
+        for k in range(K):
+            logits[i, k] += b_out[k]
+        top = logits[i, 0]
+        best[i] = 0
+        for k in range(1, K):
+            if logits[i, k] > top:
+                top = logits[i, k]
+                best[i] = k
+        for k in range(K):
+            dlogits[i, k] = logits[i, k] - top
+    em1 = power[B * K : 2 * B * K].reshape((B, K))
+    _expm1_block(dlogits.reshape(B * K), em1.reshape(B * K), power)
+    loss = 0.0
+    n_correct = 0.0
+    for i in range(B):
+        norm = 0.0
+        for k in range(K):
+            dlogits[i, k] = 1.0 + em1[i, k]
+            norm += dlogits[i, k]
+        label = y[rows[i]]
+        # -log softmax(z)_y = log sum exp (z - max) - (z_y - max)
+        loss += weight[i] * (math.log(norm) - (logits[i, label] - logits[i, best[i]]))
+        if best[i] == label:
+            n_correct += weight[i]
+        share = weight[i] / total
+        for k in range(K):
+            dlogits[i, k] = dlogits[i, k] / norm * share
+        dlogits[i, label] -= share
+    loss /= total
+
+    # head gradients
+    np.dot(final.T, dlogits, grad[oWo : oWo + H * K].reshape((H, K)))
+    g_b_out = grad[obo : obo + K]
+    g_b_out[:] = 0.0
+    for i in range(B):
+        for k in range(K):
+            g_b_out[k] += dlogits[i, k]
+    np.dot(dlogits, W_out.T, dfinal)
+
+    # backward through time: P becomes d(loss)/d(pre-activation) of every step
+    g_b_z, g_b_h = grad[obz : obz + H], grad[obh : obh + H]
+    g_b_z[:] = 0.0
+    g_b_h[:] = 0.0
+    sums[:] = 0.0
+    d_nu, d_zeta = sums[0], sums[1]
+    if padded:
+        dh[:] = 0.0
+    else:
+        dh[:] = dfinal
+    dP = P
+    for t in range(T - 1, -1, -1):
+        Z, C, h_prev, dP_t = A[t, 0], A[t, 1], Hs[t], dP[t]
+        if padded:  # a row's gradient enters at its last observed step
+            for i in range(B):
+                if lengths[i] - 1 == t:
+                    for j in range(H):
+                        dh[i, j] += dfinal[i, j]
+        # separate loops over few arrays each: the compiler vectorizes a loop only when it
+        # can rule out overlaps between its arrays at run time, and gives up past a few
+        for i in range(B):
+            for j in range(H):
+                g = dh[i, j]
+                z = Z[i, j]
+                c = C[i, j]
+                dc = g * (scale - zeta * z) * _derivative(update, c)
+                dP_t[i, j] = g * (h_prev[i, j] - zeta * c) * _derivative(gate, z) + dc
+                d_c[i, j] = dc
+        for i in range(B):
+            for j in range(H):
+                g_b_h[j] += d_c[i, j]
+                g_b_z[j] += dP_t[i, j] - d_c[i, j]
+        for i in range(B):
+            for j in range(H):
+                gc = dh[i, j] * C[i, j]
+                d_nu[j] += gc
+                d_zeta[j] += gc - gc * Z[i, j]
+        for i in range(B):
+            for j in range(H):
+                dh[i, j] *= Z[i, j]
+        if t:
+            np.dot(dP_t, U.T, product)
+            for i in range(B):
+                for j in range(H):
+                    dh[i, j] += product[i, j]
+    # sum_t h_{t-1}^T dP_t and sum_t x_t^T dP_t: one product each
+    np.dot(Hs[:T].reshape((T * B, H)).T, dP.reshape((T * B, H)), grad[oU : oU + H * H].reshape((H, H)))
+    np.dot(X.reshape((T * B, D)).T, dP.reshape((T * B, H)), grad[oW : oW + D * H].reshape((D, H)))
+    grad[oze] = d_zeta.sum() * zeta * (1.0 - zeta)
+    grad[onu] = d_nu.sum() * nu * (1.0 - nu)
+    penalty = 0.0
+    if l2 > 0.0:  # skfastgrnn._optim.add_l2 on the weight matrices
+        penalty += _add_l2(theta, grad, oW, oW + D * H, l2)
+        penalty += _add_l2(theta, grad, oU, oU + H * H, l2)
+        penalty += _add_l2(theta, grad, oWo, oWo + H * K, l2)
+    return loss, 0.5 * penalty, n_correct
+
+
+def work_size(T, B, H, K):
+    """Entries of ``fastgrnn_cross_entropy``'s ``work`` and ``power`` for a batch of ``T`` steps and ``B`` rows."""
+    return (4 * T + 6) * B * H + 2 * B * K + 2 * H, 6 * B * max(H, K)
+
+
+@_jit(inline="always")
+def _add_l2(theta, grad, start, stop, strength):
+    """Add ``strength * theta`` to ``grad`` on ``[start, stop)``; returns ``sum(strength * theta**2)``."""
+    total = 0.0
+    for p in range(start, stop):
+        decay = strength * theta[p]
+        grad[p] += decay
+        total += decay * theta[p]
+    return total
+
+
+@_jit()
+def adam(theta, grad, m, v, step):
+    """Clip ``grad`` and apply one Adam update to ``theta`` in place (:class:`skfastgrnn._optim.Adam`'s numbers).
+
+    ``step`` is a :class:`skfastgrnn._kernel.AdamStep` of floats: ``clip_mode``
+    (0: no clipping, 1: by value, 2: by norm), ``clip``, ``beta1``, ``beta2``,
+    ``epsilon``, ``v_scale = 1 / sqrt(1 - beta2**t)`` and ``step_size =
+    learning_rate / (1 - beta1**t)``: theta -= step_size * m / (sqrt(v) v_scale + epsilon).
+    """
+    clip_mode, clip, beta1, beta2, epsilon, v_scale, step_size = step
+    factor = 1.0
+    if clip_mode == 2.0:
+        total = 0.0
+        for p in range(grad.shape[0]):
+            total += grad[p] * grad[p]
+        norm = math.sqrt(total)
+        if norm > clip:
+            factor = clip / norm
+    for p in range(grad.shape[0]):
+        g = grad[p] * factor
+        if clip_mode == 1.0:
+            if g > clip:
+                g = clip
+            elif g < -clip:
+                g = -clip
+        m[p] = beta1 * m[p] + (1.0 - beta1) * g
+        v[p] = beta2 * v[p] + (1.0 - beta2) * g * g
+        theta[p] -= step_size * m[p] / (math.sqrt(v[p]) * v_scale + epsilon)

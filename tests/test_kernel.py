@@ -1,0 +1,168 @@
+"""The optional compiled engine (numba): the numpy path's numbers, finite-difference gradients, clean fallback."""
+
+import warnings
+
+import numpy as np
+import pytest
+from test_cells import _lengths, _numeric_grad, _problem
+
+from skfastgrnn import FastGRNNClassifier, _kernel
+from skfastgrnn._batches import Batch, Workspace, batch_loss_and_grad
+from skfastgrnn._cells import Layout
+from skfastgrnn._network import FastGRNNNetwork
+from skfastgrnn._train import Adam, CrossEntropyLoss, TrainingConfig
+
+numba = pytest.importorskip("numba", reason="the compiled engine needs numba: pip install 'skfastgrnn[fast]'")
+from skfastgrnn import _kernel_numba  # noqa: E402
+
+
+def _network(layout, theta, T, gate="sigmoid", update="tanh"):
+    D = layout.n_step_features
+    return FastGRNNNetwork(layout, theta, gate=gate, update=update, n_timesteps=T, n_step_features=D)
+
+
+def _run(layout, theta, X, y, w, gate, update, l2, lengths=None, compiled=True):
+    """``(loss, penalty, n_correct, grad)`` of one batch on the compiled path (or the numpy path)."""
+    network = _network(layout, theta, X.shape[0], gate, update)
+    # the dtypes of a fit: uint8 labels, int32 row indices
+    labels = y.astype(np.uint8)
+    workspace = Workspace(network, l2_reg=l2, labels=labels if compiled else None)
+    assert (workspace.kernel is not None) == compiled
+    rows = np.arange(X.shape[1], dtype=np.int32)
+    result = batch_loss_and_grad(workspace, Batch(X, rows, w, lengths), CrossEntropyLoss(labels))
+    return (*result, workspace.grad.copy())
+
+
+@pytest.fixture(autouse=True)
+def _compiled_engine(monkeypatch):
+    monkeypatch.setenv("SKFASTGRNN_ENGINE", "auto")
+
+
+@pytest.mark.parametrize("T", [1, 4])
+@pytest.mark.parametrize("gate, update", [("sigmoid", "tanh"), ("quantSigm", "quantTanh"), ("relu", "sigmoid"),
+                                          ("quantSigm4", "tanh"), ("sigmoid", "relu")])  # fmt: skip
+@pytest.mark.parametrize("padded", [False, True])
+def test_compiled_gradients_match_finite_differences(T, gate, update, padded):
+    layout, theta, X, y, w, _, _ = _problem("fastgrnn", T, 3, None, None, gate, update, seed=3)
+    lengths = _lengths(X.shape[1], T) if padded and T > 1 else None
+    _, _, _, grad = _run(layout, theta, X, y, w, gate, update, 1e-2, lengths)
+
+    def f(t):
+        loss, penalty, _, _ = _run(layout, t, X, y, w, gate, update, 1e-2, lengths)
+        return loss + penalty
+
+    numeric = _numeric_grad(f, theta.copy())
+    for name, a in layout.views(grad).items():
+        n = layout.views(numeric)[name]
+        err = np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-12)
+        assert err < 1e-6, f"{name}: relative error {err:.2e}"
+
+
+@pytest.mark.parametrize("T", [1, 6])
+@pytest.mark.parametrize("padded", [False, True])
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+@pytest.mark.parametrize("gate, update", [("sigmoid", "tanh"), ("quantSigm", "quantTanh"), ("relu", "sigmoid")])
+def test_compiled_batch_equals_the_numpy_path(T, padded, dtype, tol, gate, update):
+    layout, theta, X, y, w, _, _ = _problem("fastgrnn", T, 3, None, None, seed=7)
+    theta, X, w = theta.astype(dtype), X.astype(dtype), w.astype(dtype)
+    lengths = _lengths(X.shape[1], T, seed=2) if padded and T > 1 else None
+    compiled = _run(layout, theta, X, y, w, gate, update, 1e-2, lengths)
+    reference = _run(layout, theta, X, y, w, gate, update, 1e-2, lengths, compiled=False)
+    for got, expected in zip(compiled[:3], reference[:3], strict=True):
+        assert got == pytest.approx(expected, rel=tol, abs=tol)
+    np.testing.assert_allclose(compiled[3], reference[3], rtol=10 * tol, atol=tol)
+
+
+def test_a_batch_of_another_dtype_takes_the_numpy_path():
+    layout, theta, X, y, w, gate, update = _problem("fastgrnn", 3, 2, None, None)
+    network = _network(layout, theta, 3)
+    workspace = Workspace(network, labels=y.astype(np.uint8))
+    assert workspace.kernel.accepts(Batch(X, None, w), theta)
+    assert not workspace.kernel.accepts(Batch(X.astype(np.float32), None, w), theta)
+    assert not workspace.kernel.accepts(Batch(np.asfortranarray(X), None, w), theta)
+
+
+@pytest.mark.parametrize(
+    "cell, hidden, rank, labels",
+    [("guide", 4, None, True), ("fastrnn", 4, None, True), ("fastgrnn", (4, 3), None, True),
+     ("fastgrnn", 4, 2, True), ("fastgrnn", 4, None, False)],
+)  # fmt: skip
+def test_what_the_kernel_does_not_cover_runs_on_numpy(cell, hidden, rank, labels):
+    """Other cells, stacks, low rank and losses without class labels (distillation, regression)."""
+    layout = Layout(3, hidden, 2, cell, rank=rank)
+    network = _network(layout, layout.init(np.random.RandomState(0)), 2)
+    assert _kernel.batch_kernel(network, np.zeros(4, np.uint8) if labels else None, 0.0) is None
+
+
+def test_the_engine_follows_the_environment_variable(monkeypatch):
+    assert _kernel.engine() == "numba"
+    monkeypatch.setenv("SKFASTGRNN_ENGINE", "numpy")
+    assert _kernel.engine() == "numpy"
+    assert _kernel.adam_kernel() is None
+    monkeypatch.setenv("SKFASTGRNN_ENGINE", "fast")
+    with pytest.raises(ValueError, match="'auto', 'numpy' or 'numba'"):
+        _kernel.engine()
+
+
+def test_without_numba_fits_take_the_numpy_path(monkeypatch):
+    monkeypatch.setitem(_kernel._modules, "numba", None)  # what a missing numba leaves
+    assert _kernel.engine() == "numpy"
+    layout = Layout(3, 4, 2, "fastgrnn")
+    network = _network(layout, layout.init(np.random.RandomState(0)), 2)
+    assert _kernel.batch_kernel(network, np.zeros(4, np.uint8), 0.0) is None
+    monkeypatch.setenv("SKFASTGRNN_ENGINE", "numba")
+    with pytest.raises(ImportError, match=r"pip install 'skfastgrnn\[fast\]'"):
+        _kernel.engine()
+
+
+@pytest.mark.parametrize("clip, mode", [(None, "value"), (0.01, "value"), (0.05, "norm"), (10.0, "norm")])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_adam_equals_the_numpy_step(monkeypatch, clip, mode, dtype):
+    config = TrainingConfig(grad_clip=clip, grad_clip_mode=mode)
+    runs = []
+    for engine in ("auto", "numpy"):
+        monkeypatch.setenv("SKFASTGRNN_ENGINE", engine)
+        adam = Adam(config, {"m": np.zeros(50, dtype), "v": np.zeros(50, dtype), "t": 0})
+        assert (adam.kernel is not None) == (engine == "auto")
+        theta = np.ones(50, dtype)
+        for step in range(5):
+            adam.step(theta, np.random.RandomState(step).standard_normal(50).astype(dtype) * 0.1, 0.01)
+        runs.append((theta, adam.state))
+    (theta_a, state_a), (theta_b, state_b) = runs
+    tol = 1e-14 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(theta_a, theta_b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(state_a["m"], state_b["m"], rtol=tol, atol=tol)
+    np.testing.assert_allclose(state_a["v"], state_b["v"], rtol=10 * tol, atol=tol)
+    assert state_a["t"] == state_b["t"] == 5
+
+
+@pytest.mark.parametrize("n_timesteps", [1, 4])
+def test_a_fit_on_either_engine_gives_the_same_model(monkeypatch, blobs, n_timesteps):
+    X, y = blobs
+    X = X[:, :4] if n_timesteps == 4 else X
+    models = []
+    for engine in ("auto", "numpy"):
+        monkeypatch.setenv("SKFASTGRNN_ENGINE", engine)
+        model = FastGRNNClassifier(hidden_dim=6, n_timesteps=n_timesteps, epochs=6, l2_reg=1e-3, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            models.append(model.fit(X, y))
+    compiled, reference = models
+    np.testing.assert_allclose(compiled.network_.parameters, reference.network_.parameters, rtol=1e-9, atol=1e-11)
+    np.testing.assert_array_equal(compiled.predict(X), reference.predict(X))
+    assert compiled.history_[:, "train_loss"] == pytest.approx(reference.history_[:, "train_loss"], rel=1e-10)
+
+
+def test_exp_and_tanh_blocks_match_numpy():
+    x = np.linspace(-30, 30, 20001)
+    t = x.copy()
+    _kernel_numba._tanh_block(t, np.zeros(3 * x.size), 0)
+    np.testing.assert_allclose(t, np.tanh(x), rtol=1e-15, atol=4e-16)
+    s = 0.5 * x
+    _kernel_numba._tanh_block(s, np.zeros(3 * x.size), x.size)  # the sigmoid form
+    # 0.5 + 0.5 tanh(x / 2), numpy's form too: absolute precision near 0
+    np.testing.assert_allclose(s, 1 / (1 + np.exp(-x)), rtol=1e-15, atol=3e-16)
+    u = np.linspace(-800, 0, 20001)
+    out = np.empty_like(u)
+    _kernel_numba._expm1_block(u, out, np.zeros(u.size))
+    np.testing.assert_allclose(out, np.expm1(u), rtol=1e-15, atol=1e-300)
