@@ -68,10 +68,10 @@ class Workspace:
         stay valid).
     l2_reg : float, default=0.0
         L2 strength on the weight matrices (biases and scalars are not shrunk).
-    labels : ndarray of int or None, default=None
-        The class index of every row when the loss is the plain cross-entropy
-        (``loss.class_labels()``): with numba installed, the batches that the
-        compiled kernel covers run through it (:mod:`skfastgrnn._kernel`).
+    targets : LossTargets or None, default=None
+        ``loss.compiled_targets()``: with numba installed, the batches that
+        the compiled kernel covers run through it (:mod:`skfastgrnn._kernel`);
+        None keeps every batch on the numpy path.
 
     Notes
     -----
@@ -82,7 +82,7 @@ class Workspace:
     allocated once.
     """
 
-    def __init__(self, network, l2_reg=0.0, labels=None):
+    def __init__(self, network, l2_reg=0.0, targets=None):
         self.network = network
         layout = network.layout
         self.views = layout.views(network.parameters)
@@ -91,7 +91,7 @@ class Workspace:
         self.l2_mask = l2_reg * layout.mask(layout.matrix_names, network.dtype) if l2_reg > 0 else None
         self.scratch = Scratch()
         #: the compiled :class:`~skfastgrnn._kernel.BatchKernel`, or None (the numpy path)
-        self.kernel = batch_kernel(network, labels, l2_reg)
+        self.kernel = batch_kernel(network, targets, l2_reg)
 
     def gather(self, X, rows, n_timesteps, padded):
         """The rows ``rows`` of ``X`` as a time-major batch ``(X_tm, lengths)``, in reused buffers.

@@ -9,11 +9,11 @@ compiled kernel (:mod:`skfastgrnn._kernel_numba`) computes the same numbers in
 one call per batch and one per Adam step.
 
 What it covers: the FastGRNN cell, one layer, full-rank ``W`` and ``U``, every
-nonlinearity, the cross-entropy loss (class labels), NaN-padded sequences,
-L2, float32 and float64. Everything else (other cells, stacks, low rank,
-distillation and regression losses) runs on the numpy path, which stays the
-reference: the tests compare the two to float tolerance and check the
-kernel's gradients against finite differences.
+nonlinearity, the three losses (cross-entropy, distillation, squared error),
+NaN-padded sequences, L2, float32 and float64. Everything else (other cells,
+stacks, low rank) runs on the numpy path, which stays the reference: the
+tests compare the two to float tolerance and check the kernel's gradients
+against finite differences.
 
 The environment variable ``SKFASTGRNN_ENGINE`` chooses: ``auto`` (the default:
 compiled when numba imports), ``numpy`` (never compiled), ``numba`` (compiled,
@@ -35,9 +35,27 @@ import numpy as np
 
 #: nonlinearity name -> the kernel's code for it
 NONLINEARITY_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "quantSigm": 3, "quantSigm4": 4, "quantTanh": 5}
+#: loss name (``LossTargets.kind``) -> the kernel's code for it
+LOSS_CODES = {"cross_entropy": 0, "distillation": 1, "squared_error": 2}
 
 _ORDER = ("W", "U", "b_z", "b_h", "zeta_logit", "nu_logit", "W_out", "b_out")
 _modules = {}
+
+
+class LossTargets(NamedTuple):
+    """What a loss hands the compiled kernel (``loss.compiled_targets()``).
+
+    ``kind`` is a key of :data:`LOSS_CODES`; ``labels`` the class index of
+    every row (the classification losses); ``targets`` the soft targets
+    (distillation) or the real targets (squared error), one row per sample;
+    ``temperature`` and ``alpha`` the distillation's.
+    """
+
+    kind: str
+    labels: np.ndarray | None = None
+    targets: np.ndarray | None = None
+    temperature: float = 1.0
+    alpha: float = 0.0
 
 
 class KernelBatch(NamedTuple):
@@ -45,6 +63,7 @@ class KernelBatch(NamedTuple):
 
     X: np.ndarray
     labels: np.ndarray
+    targets: np.ndarray
     rows: np.ndarray
     weight: np.ndarray
     lengths: np.ndarray
@@ -102,15 +121,19 @@ class BatchKernel:
     does on the numpy path.
     """
 
-    def __init__(self, module, network, labels, l2_reg):
-        layout = network.layout
-        self.function = module.fastgrnn_cross_entropy
+    def __init__(self, module, network, targets, l2_reg):
+        layout, dtype = network.layout, network.dtype
+        self.function = module.fastgrnn_loss_and_grad
         self.work_size = module.work_size
-        self.labels = labels
-        self.l2 = float(l2_reg)
         offsets = [layout.slices[name][0] for name in _ORDER]
         codes = NONLINEARITY_CODES[network.gate], NONLINEARITY_CODES[network.update]
         self.shape = np.array([layout.hidden_dim, layout.n_outputs, *codes, *offsets], np.int64)
+        loss = float(LOSS_CODES[targets.kind])
+        self.settings = (float(l2_reg), loss, float(targets.temperature), float(targets.alpha))
+        # absent parts as empty arrays: one compiled signature for every loss
+        self.labels = np.zeros(0, np.uint8) if targets.labels is None else targets.labels
+        self.targets = np.zeros((0, layout.n_outputs), dtype) if targets.targets is None else targets.targets
+        self.counts_correct = targets.kind != "squared_error"
         self.no_lengths = np.zeros(0, np.int64)
 
     def accepts(self, batch, theta):
@@ -124,31 +147,39 @@ class BatchKernel:
         work = workspace.scratch.get("kernel", (n_work,), theta.dtype)
         power = workspace.scratch.get("kernel-power", (n_power,), np.float64)
         lengths = self.no_lengths if batch.lengths is None else batch.lengths.astype(np.int64, copy=False)
-        kernel_batch = KernelBatch(batch.X, self.labels, batch.rows, batch.weight, lengths)
-        return self.function(kernel_batch, theta, workspace.grad, self.shape, self.l2, work, power)
+        kernel_batch = KernelBatch(batch.X, self.labels, self.targets, batch.rows, batch.weight, lengths)
+        grad = workspace.grad
+        loss, penalty, n_correct = self.function(kernel_batch, theta, grad, self.shape, self.settings, work, power)
+        return loss, penalty, n_correct if self.counts_correct else None
 
 
-def batch_kernel(network, labels, l2_reg):
+def batch_kernel(network, targets, l2_reg):
     """The compiled :class:`BatchKernel` for this network and loss, or None when the numpy path must run.
 
     Parameters
     ----------
     network : FastGRNNNetwork
-    labels : ndarray of int or None
-        The class index of every row (a cross-entropy loss), None for any
-        other loss.
+    targets : LossTargets or None
+        ``loss.compiled_targets()``; None for a loss the kernel does not compute.
     l2_reg : float
     """
     layout = network.layout
-    if labels is None or layout.cell.__name__ != "FastGRNNCell" or layout.n_layers != 1:
+    if targets is None or layout.cell.__name__ != "FastGRNNCell" or layout.n_layers != 1:
         return None
-    if layout.low_rank_w or layout.low_rank_u or labels.dtype.kind not in "iu":
+    if layout.low_rank_w or layout.low_rank_u:
+        return None
+    if targets.labels is not None and targets.labels.dtype.kind not in "iu":
+        return None
+    real = targets.targets
+    if real is not None and (real.dtype != network.dtype or real.ndim != 2):
         return None
     if network.gate not in NONLINEARITY_CODES or network.update not in NONLINEARITY_CODES:
         return None
     if engine() != "numba":
         return None
-    return BatchKernel(_compiled(), network, labels, l2_reg)
+    if real is not None and not real.flags.c_contiguous:  # e.g. a teacher's probabilities in Fortran order
+        targets = targets._replace(targets=np.ascontiguousarray(real))
+    return BatchKernel(_compiled(), network, targets, l2_reg)
 
 
 def adam_kernel():

@@ -37,6 +37,8 @@ def _jit(**options):
 
 # nonlinearity codes (skfastgrnn._kernel.NONLINEARITY_CODES gives the names)
 SIGMOID, TANH, RELU, QUANT_SIGM, QUANT_SIGM4, QUANT_TANH = range(6)
+# loss codes (skfastgrnn._kernel.LOSS_CODES)
+CROSS_ENTROPY, DISTILLATION, SQUARED_ERROR = range(3)
 
 # exp(u) = 2^k exp(r), k = round(u / ln 2), r = u - k ln 2 (ln 2 in two parts, Cody and Waite)
 _LN2_HI = 0.693145751953125
@@ -160,23 +162,109 @@ def _logistic(v):
 
 
 @_jit()
-def fastgrnn_cross_entropy(batch, theta, grad, shape, l2, work, power):
+def _outputs_and_loss(final, W_out, b_out, batch, settings, outputs, doutputs, power):
+    """The head's outputs of the final states and the batch's loss: ``(loss, n_correct)``.
+
+    ``settings[1:]`` is ``(loss code, temperature, alpha)``; the numbers are
+    those of :func:`skfastgrnn._cells.cross_entropy`, :func:`~skfastgrnn._cells.distillation_loss`
+    and :class:`skfastgrnn._train.SquaredErrorLoss`. d(loss)/d(outputs) is
+    written into ``doutputs``; ``n_correct`` is 0 for the squared error.
+    """
+    _, labels, targets, rows, weight, _ = batch
+    kind, temperature, alpha = settings[1], settings[2], settings[3]
+    B, K = outputs.shape
+    np.dot(final, W_out, outputs)
+    total = 0.0
+    for i in range(B):
+        total += weight[i]
+        for k in range(K):
+            outputs[i, k] += b_out[k]
+    if kind == SQUARED_ERROR:  # half the weighted mean of the mean squared error over the outputs
+        loss = 0.0
+        for i in range(B):
+            share = weight[i] / (total * K)
+            target = targets[rows[i]]
+            for k in range(K):
+                diff = outputs[i, k] - target[k]
+                doutputs[i, k] = diff * share
+                loss += 0.5 * share * diff * diff
+        return loss, 0.0
+    best = np.empty(B, np.int64)
+    for i in range(B):
+        top = outputs[i, 0]
+        best[i] = 0
+        for k in range(1, K):
+            if outputs[i, k] > top:
+                top = outputs[i, k]
+                best[i] = k
+        for k in range(K):
+            doutputs[i, k] = outputs[i, k] - top
+    em1 = power[B * K : 2 * B * K].reshape((B, K))
+    _expm1_block(doutputs.reshape(B * K), em1.reshape(B * K), power)
+    loss = 0.0
+    n_correct = 0.0
+    for i in range(B):
+        norm = 0.0
+        for k in range(K):
+            doutputs[i, k] = 1.0 + em1[i, k]
+            norm += doutputs[i, k]
+        label = labels[rows[i]]
+        # -log softmax(z)_y = log sum exp (z - max) - (z_y - max)
+        loss += weight[i] * (math.log(norm) - (outputs[i, label] - outputs[i, best[i]]))
+        if best[i] == label:
+            n_correct += weight[i]
+        share = weight[i] / total
+        for k in range(K):
+            doutputs[i, k] = doutputs[i, k] / norm * share
+        doutputs[i, label] -= share
+    loss /= total
+    if kind == DISTILLATION:
+        # alpha T^2 CE(softmax(z / T), q) + (1 - alpha) CE(softmax(z), y); gradient
+        # alpha T (softmax(z / T) - q) + (1 - alpha) (softmax(z) - onehot(y)), weighted means
+        scaled = power[2 * B * K : 3 * B * K].reshape((B, K))
+        em1 = power[3 * B * K : 4 * B * K].reshape((B, K))
+        for i in range(B):
+            top = outputs[i, best[i]] / temperature
+            for k in range(K):
+                scaled[i, k] = outputs[i, k] / temperature - top
+        _expm1_block(scaled.reshape(B * K), em1.reshape(B * K), power)
+        soft_loss = 0.0
+        for i in range(B):
+            norm = 0.0
+            for k in range(K):
+                norm += 1.0 + em1[i, k]
+            log_norm = math.log(norm)
+            share = weight[i] / total
+            q = targets[rows[i]]
+            for k in range(K):
+                soft_loss -= share * q[k] * (scaled[i, k] - log_norm)
+                d_soft = ((1.0 + em1[i, k]) / norm - q[k]) * share * (alpha * temperature)
+                doutputs[i, k] = d_soft + (1.0 - alpha) * doutputs[i, k]
+        loss = alpha * temperature * temperature * soft_loss + (1.0 - alpha) * loss
+    return loss, n_correct
+
+
+@_jit()
+def fastgrnn_loss_and_grad(batch, theta, grad, shape, settings, work, power):
     """Loss, L2 penalty and weighted correct count of one batch; the gradient of their sum written into ``grad``.
 
     Parameters
     ----------
-    batch : tuple ``(X, y, rows, weight, lengths)`` (a :class:`skfastgrnn._kernel.KernelBatch`):
-        ``X`` (T, B, D) time-major, C-contiguous, the dtype of ``theta``; the
-        class index of batch row ``i`` is ``y[rows[i]]``; ``weight`` (B,) with
-        a positive sum; ``lengths`` (B,) of int, or empty (every row has ``T`` steps).
+    batch : tuple ``(X, labels, targets, rows, weight, lengths)`` (a :class:`skfastgrnn._kernel.KernelBatch`):
+        ``X`` (T, B, D) time-major, C-contiguous, the dtype of ``theta``; batch
+        row ``i`` is row ``rows[i]`` of the fit, whose class index is
+        ``labels[rows[i]]`` and whose real targets (soft targets, regression
+        targets) are ``targets[rows[i]]``; ``weight`` (B,) with a positive sum;
+        ``lengths`` (B,) of int, or empty (every row has ``T`` steps).
     theta, grad : the flat parameter vector and its gradient (every entry written).
     shape : int array ``[H, K, gate code, update code]`` then the start of
         ``W, U, b_z, b_h, zeta_logit, nu_logit, W_out, b_out`` in ``theta``.
-    l2 : float, the L2 strength on ``W``, ``U`` and ``W_out`` (0: none).
+    settings : tuple of floats ``(l2, loss, temperature, alpha)``: the L2
+        strength on ``W``, ``U`` and ``W_out``, then the loss (:func:`_outputs_and_loss`).
     work : scratch of ``theta``'s dtype, :func:`work_size` entries.
     power : float64 scratch, :func:`work_size` entries.
     """
-    X, y, rows, weight, lengths = batch
+    X, _, _, _, _, lengths = batch
     T, B, D = X.shape
     H, K, gate, update = shape[0], shape[1], shape[2], shape[3]
     oW, oU, obz, obh = shape[4], shape[5], shape[6], shape[7]
@@ -237,48 +325,14 @@ def fastgrnn_cross_entropy(batch, theta, grad, shape, l2, work, power):
                 # h = (zeta (1 - z) + nu) c + z h_prev  ==  (h_prev - zeta c) z + (zeta + nu) c
                 h[i, j] = (h_prev[i, j] - zeta * C[i, j]) * Z[i, j] + scale * C[i, j]
 
-    # head and weighted cross-entropy (the numbers of skfastgrnn._cells.cross_entropy)
+    # the head and the loss
     padded = lengths.shape[0] > 0
     if padded:  # each row's state after its last observed step
         for i in range(B):
             final[i] = Hs[lengths[i], i]
     else:
         final[:] = Hs[T]
-    np.dot(final, W_out, logits)
-    total = 0.0
-    for i in range(B):
-        total += weight[i]
-    best = np.empty(B, np.int64)
-    for i in range(B):
-        for k in range(K):
-            logits[i, k] += b_out[k]
-        top = logits[i, 0]
-        best[i] = 0
-        for k in range(1, K):
-            if logits[i, k] > top:
-                top = logits[i, k]
-                best[i] = k
-        for k in range(K):
-            dlogits[i, k] = logits[i, k] - top
-    em1 = power[B * K : 2 * B * K].reshape((B, K))
-    _expm1_block(dlogits.reshape(B * K), em1.reshape(B * K), power)
-    loss = 0.0
-    n_correct = 0.0
-    for i in range(B):
-        norm = 0.0
-        for k in range(K):
-            dlogits[i, k] = 1.0 + em1[i, k]
-            norm += dlogits[i, k]
-        label = y[rows[i]]
-        # -log softmax(z)_y = log sum exp (z - max) - (z_y - max)
-        loss += weight[i] * (math.log(norm) - (logits[i, label] - logits[i, best[i]]))
-        if best[i] == label:
-            n_correct += weight[i]
-        share = weight[i] / total
-        for k in range(K):
-            dlogits[i, k] = dlogits[i, k] / norm * share
-        dlogits[i, label] -= share
-    loss /= total
+    loss, n_correct = _outputs_and_loss(final, W_out, b_out, batch, settings, logits, dlogits, power)
 
     # head gradients
     np.dot(final.T, dlogits, grad[oWo : oWo + H * K].reshape((H, K)))
@@ -340,6 +394,7 @@ def fastgrnn_cross_entropy(batch, theta, grad, shape, l2, work, power):
     grad[oze] = d_zeta.sum() * zeta * (1.0 - zeta)
     grad[onu] = d_nu.sum() * nu * (1.0 - nu)
     penalty = 0.0
+    l2 = settings[0]
     if l2 > 0.0:  # skfastgrnn._optim.add_l2 on the weight matrices
         penalty += _add_l2(theta, grad, oW, oW + D * H, l2)
         penalty += _add_l2(theta, grad, oU, oU + H * H, l2)

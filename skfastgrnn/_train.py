@@ -34,6 +34,7 @@ from ._batches import (
 )
 from ._cells import cross_entropy, distillation_loss, forward, log_softmax
 from ._compress import keep_mask
+from ._kernel import LossTargets
 from ._optim import Adam
 
 #: rows x timesteps x hidden units of one evaluation chunk (2 MB per array in float64)
@@ -158,9 +159,9 @@ class CrossEntropyLoss:
         """``(loss, dlogits, n_correct)`` of the batch of ``rows``."""
         return cross_entropy(logits, self.y.take(rows), weight)
 
-    def class_labels(self):
-        """The class index of every row: a compiled kernel may compute this loss itself (:mod:`~skfastgrnn._kernel`)."""
-        return self.y
+    def compiled_targets(self):
+        """What the compiled engine needs to compute this loss itself (:mod:`~skfastgrnn._kernel`)."""
+        return LossTargets("cross_entropy", self.y)
 
     def validation(self, logits, rows, weight):
         """Weighted mean cross-entropy and weighted accuracy of the given rows."""
@@ -207,9 +208,9 @@ class DistillationLoss(CrossEntropyLoss):
         """``(loss, dlogits, n_correct)`` of the batch of ``rows``."""
         return distillation_loss(logits, self.y[rows], weight, self.soft_targets[rows], self.temperature, self.alpha)
 
-    def class_labels(self):
-        """None: no compiled kernel computes this loss (the numpy path does)."""
-        return None
+    def compiled_targets(self):
+        """What the compiled engine needs to compute this loss itself (:mod:`~skfastgrnn._kernel`)."""
+        return LossTargets("distillation", self.y, self.soft_targets, self.temperature, self.alpha)
 
 
 class SquaredErrorLoss:
@@ -241,9 +242,9 @@ class SquaredErrorLoss:
         loss = 0.5 * float(np.dot(scale, (diff * diff).sum(axis=1)))
         return loss, dout, None
 
-    def class_labels(self):
-        """None: no classes (no compiled kernel computes this loss)."""
-        return None
+    def compiled_targets(self):
+        """What the compiled engine needs to compute this loss itself (:mod:`~skfastgrnn._kernel`)."""
+        return LossTargets("squared_error", targets=self.Y)
 
     def validation(self, outputs, rows, weight):
         """The loss of the given rows, and no accuracy."""
@@ -429,7 +430,7 @@ class TrainingLoop:
         self.loss = loss
         self.config = config
         self.optimizer = Adam(config, optimizer_state)
-        self.workspace = Workspace(network, config.l2_reg, loss.class_labels())
+        self.workspace = Workspace(network, config.l2_reg, loss.compiled_targets())
         #: 0/1 vector of parameters that must stay zero (a pruned network), or None
         self.support = network.support
         self.sparse = config.w_keep < 1 or config.u_keep < 1

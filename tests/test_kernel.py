@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from test_cells import _lengths, _numeric_grad, _problem
 
-from skfastgrnn import FastGRNNClassifier, _kernel
+from skfastgrnn import FastGRNNClassifier, FastGRNNRegressor, _kernel
 from skfastgrnn._batches import Batch, Workspace, batch_loss_and_grad
 from skfastgrnn._cells import Layout
+from skfastgrnn._kernel import LossTargets
 from skfastgrnn._network import FastGRNNNetwork
-from skfastgrnn._train import Adam, CrossEntropyLoss, TrainingConfig
+from skfastgrnn._train import Adam, CrossEntropyLoss, DistillationLoss, SquaredErrorLoss, TrainingConfig
 
 numba = pytest.importorskip("numba", reason="the compiled engine needs numba: pip install 'skfastgrnn[fast]'")
 from skfastgrnn import _kernel_numba  # noqa: E402
@@ -21,16 +22,29 @@ def _network(layout, theta, T, gate="sigmoid", update="tanh"):
     return FastGRNNNetwork(layout, theta, gate=gate, update=update, n_timesteps=T, n_step_features=D)
 
 
-def _run(layout, theta, X, y, w, gate, update, l2, lengths=None, compiled=True):
+def _loss(kind, y, K, dtype, seed=0):
+    """The loss ``kind`` on labels ``y`` (uint8, as a fit has them) with soft or real targets in ``dtype``."""
+    rng = np.random.RandomState(seed)
+    labels = y.astype(np.uint8)
+    if kind == "cross_entropy":
+        return CrossEntropyLoss(labels)
+    if kind == "distillation":
+        soft = rng.dirichlet(np.ones(K), size=len(y)).astype(dtype)
+        return DistillationLoss(labels, soft, 2.5, 0.6)
+    return SquaredErrorLoss(rng.standard_normal((len(y), K)).astype(dtype))
+
+
+def _run(layout, theta, X, w, gate, update, l2, loss, lengths=None, compiled=True):
     """``(loss, penalty, n_correct, grad)`` of one batch on the compiled path (or the numpy path)."""
     network = _network(layout, theta, X.shape[0], gate, update)
-    # the dtypes of a fit: uint8 labels, int32 row indices
-    labels = y.astype(np.uint8)
-    workspace = Workspace(network, l2_reg=l2, labels=labels if compiled else None)
+    workspace = Workspace(network, l2_reg=l2, targets=loss.compiled_targets() if compiled else None)
     assert (workspace.kernel is not None) == compiled
-    rows = np.arange(X.shape[1], dtype=np.int32)
-    result = batch_loss_and_grad(workspace, Batch(X, rows, w, lengths), CrossEntropyLoss(labels))
+    rows = np.arange(X.shape[1], dtype=np.int32)  # a fit's row indices
+    result = batch_loss_and_grad(workspace, Batch(X, rows, w, lengths), loss)
     return (*result, workspace.grad.copy())
+
+
+LOSS_KINDS = ["cross_entropy", "distillation", "squared_error"]
 
 
 @pytest.fixture(autouse=True)
@@ -42,14 +56,16 @@ def _compiled_engine(monkeypatch):
 @pytest.mark.parametrize("gate, update", [("sigmoid", "tanh"), ("quantSigm", "quantTanh"), ("relu", "sigmoid"),
                                           ("quantSigm4", "tanh"), ("sigmoid", "relu")])  # fmt: skip
 @pytest.mark.parametrize("padded", [False, True])
-def test_compiled_gradients_match_finite_differences(T, gate, update, padded):
+@pytest.mark.parametrize("kind", LOSS_KINDS)
+def test_compiled_gradients_match_finite_differences(T, gate, update, padded, kind):
     layout, theta, X, y, w, _, _ = _problem("fastgrnn", T, 3, None, None, gate, update, seed=3)
+    loss = _loss(kind, y, 3, np.float64)
     lengths = _lengths(X.shape[1], T) if padded and T > 1 else None
-    _, _, _, grad = _run(layout, theta, X, y, w, gate, update, 1e-2, lengths)
+    _, _, _, grad = _run(layout, theta, X, w, gate, update, 1e-2, loss, lengths)
 
     def f(t):
-        loss, penalty, _, _ = _run(layout, t, X, y, w, gate, update, 1e-2, lengths)
-        return loss + penalty
+        value, penalty, _, _ = _run(layout, t, X, w, gate, update, 1e-2, loss, lengths)
+        return value + penalty
 
     numeric = _numeric_grad(f, theta.copy())
     for name, a in layout.views(grad).items():
@@ -62,12 +78,14 @@ def test_compiled_gradients_match_finite_differences(T, gate, update, padded):
 @pytest.mark.parametrize("padded", [False, True])
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
 @pytest.mark.parametrize("gate, update", [("sigmoid", "tanh"), ("quantSigm", "quantTanh"), ("relu", "sigmoid")])
-def test_compiled_batch_equals_the_numpy_path(T, padded, dtype, tol, gate, update):
+@pytest.mark.parametrize("kind", LOSS_KINDS)
+def test_compiled_batch_equals_the_numpy_path(T, padded, dtype, tol, gate, update, kind):
     layout, theta, X, y, w, _, _ = _problem("fastgrnn", T, 3, None, None, seed=7)
     theta, X, w = theta.astype(dtype), X.astype(dtype), w.astype(dtype)
+    loss = _loss(kind, y, 3, dtype)
     lengths = _lengths(X.shape[1], T, seed=2) if padded and T > 1 else None
-    compiled = _run(layout, theta, X, y, w, gate, update, 1e-2, lengths)
-    reference = _run(layout, theta, X, y, w, gate, update, 1e-2, lengths, compiled=False)
+    compiled = _run(layout, theta, X, w, gate, update, 1e-2, loss, lengths)
+    reference = _run(layout, theta, X, w, gate, update, 1e-2, loss, lengths, compiled=False)
     for got, expected in zip(compiled[:3], reference[:3], strict=True):
         assert got == pytest.approx(expected, rel=tol, abs=tol)
     np.testing.assert_allclose(compiled[3], reference[3], rtol=10 * tol, atol=tol)
@@ -76,22 +94,30 @@ def test_compiled_batch_equals_the_numpy_path(T, padded, dtype, tol, gate, updat
 def test_a_batch_of_another_dtype_takes_the_numpy_path():
     layout, theta, X, y, w, gate, update = _problem("fastgrnn", 3, 2, None, None)
     network = _network(layout, theta, 3)
-    workspace = Workspace(network, labels=y.astype(np.uint8))
+    workspace = Workspace(network, targets=LossTargets("cross_entropy", y.astype(np.uint8)))
     assert workspace.kernel.accepts(Batch(X, None, w), theta)
     assert not workspace.kernel.accepts(Batch(X.astype(np.float32), None, w), theta)
     assert not workspace.kernel.accepts(Batch(np.asfortranarray(X), None, w), theta)
 
 
 @pytest.mark.parametrize(
-    "cell, hidden, rank, labels",
-    [("guide", 4, None, True), ("fastrnn", 4, None, True), ("fastgrnn", (4, 3), None, True),
-     ("fastgrnn", 4, 2, True), ("fastgrnn", 4, None, False)],
+    "cell, hidden, rank, targets",
+    [("guide", 4, None, "labels"), ("fastrnn", 4, None, "labels"), ("fastgrnn", (4, 3), None, "labels"),
+     ("fastgrnn", 4, 2, "labels"), ("fastgrnn", 4, None, None), ("fastgrnn", 4, None, "float32 targets")],
 )  # fmt: skip
-def test_what_the_kernel_does_not_cover_runs_on_numpy(cell, hidden, rank, labels):
-    """Other cells, stacks, low rank and losses without class labels (distillation, regression)."""
+def test_what_the_kernel_does_not_cover_runs_on_numpy(cell, hidden, rank, targets):
+    """Other cells, stacks, low rank, no compiled loss, targets of another dtype than the network's."""
     layout = Layout(3, hidden, 2, cell, rank=rank)
     network = _network(layout, layout.init(np.random.RandomState(0)), 2)
-    assert _kernel.batch_kernel(network, np.zeros(4, np.uint8) if labels else None, 0.0) is None
+    given = {
+        "labels": LossTargets("cross_entropy", np.zeros(4, np.uint8)),
+        "float32 targets": LossTargets("squared_error", targets=np.zeros((4, 2), np.float32)),
+        None: None,
+    }[targets]
+    assert _kernel.batch_kernel(network, given, 0.0) is None
+    if targets == "labels" and cell == "fastgrnn":
+        plain = _network(Layout(3, 4, 2, "fastgrnn"), Layout(3, 4, 2, "fastgrnn").init(np.random.RandomState(0)), 2)
+        assert _kernel.batch_kernel(plain, given, 0.0) is not None
 
 
 def test_the_engine_follows_the_environment_variable(monkeypatch):
@@ -109,7 +135,7 @@ def test_without_numba_fits_take_the_numpy_path(monkeypatch):
     assert _kernel.engine() == "numpy"
     layout = Layout(3, 4, 2, "fastgrnn")
     network = _network(layout, layout.init(np.random.RandomState(0)), 2)
-    assert _kernel.batch_kernel(network, np.zeros(4, np.uint8), 0.0) is None
+    assert _kernel.batch_kernel(network, LossTargets("cross_entropy", np.zeros(4, np.uint8)), 0.0) is None
     monkeypatch.setenv("SKFASTGRNN_ENGINE", "numba")
     with pytest.raises(ImportError, match=r"pip install 'skfastgrnn\[fast\]'"):
         _kernel.engine()
@@ -136,21 +162,52 @@ def test_compiled_adam_equals_the_numpy_step(monkeypatch, clip, mode, dtype):
     assert state_a["t"] == state_b["t"] == 5
 
 
+def _fit_both_engines(monkeypatch, make, X, y, **fit_params):
+    models = []
+    for engine in ("auto", "numpy"):
+        monkeypatch.setenv("SKFASTGRNN_ENGINE", engine)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            models.append(make().fit(X, y, **fit_params))
+    return models
+
+
 @pytest.mark.parametrize("n_timesteps", [1, 4])
 def test_a_fit_on_either_engine_gives_the_same_model(monkeypatch, blobs, n_timesteps):
     X, y = blobs
     X = X[:, :4] if n_timesteps == 4 else X
-    models = []
-    for engine in ("auto", "numpy"):
-        monkeypatch.setenv("SKFASTGRNN_ENGINE", engine)
-        model = FastGRNNClassifier(hidden_dim=6, n_timesteps=n_timesteps, epochs=6, l2_reg=1e-3, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            models.append(model.fit(X, y))
-    compiled, reference = models
+
+    def make():
+        return FastGRNNClassifier(hidden_dim=6, n_timesteps=n_timesteps, epochs=6, l2_reg=1e-3, random_state=0)
+
+    compiled, reference = _fit_both_engines(monkeypatch, make, X, y)
     np.testing.assert_allclose(compiled.network_.parameters, reference.network_.parameters, rtol=1e-9, atol=1e-11)
     np.testing.assert_array_equal(compiled.predict(X), reference.predict(X))
     assert compiled.history_[:, "train_loss"] == pytest.approx(reference.history_[:, "train_loss"], rel=1e-10)
+
+
+def test_regressors_and_distilled_students_train_alike_on_either_engine(monkeypatch, blobs):
+    X, y = blobs
+    Y = np.c_[X[:, 0] + X[:, 1], X[:, 2]]
+
+    def regressor():
+        return FastGRNNRegressor(hidden_dim=6, n_timesteps=2, epochs=5, random_state=0)
+
+    compiled, reference = _fit_both_engines(monkeypatch, regressor, X, Y)
+    np.testing.assert_allclose(compiled.predict(X), reference.predict(X), rtol=1e-8, atol=1e-10)
+    soft = np.random.RandomState(0).dirichlet(np.ones(3), size=len(y))
+
+    def student():
+        return FastGRNNClassifier(hidden_dim=6, n_timesteps=2, epochs=5, random_state=0)
+
+    models = []
+    for engine in ("auto", "numpy"):
+        monkeypatch.setenv("SKFASTGRNN_ENGINE", engine)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            models.append(student().fit_distilled(X, y, soft, temperature=2.0, alpha=0.7))
+    compiled, reference = models
+    np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X), rtol=1e-8, atol=1e-10)
 
 
 def test_exp_and_tanh_blocks_match_numpy():
