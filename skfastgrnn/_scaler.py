@@ -115,20 +115,72 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
         self : SequenceScaler
             The fitted scaler.
         """
-        for name in ("mean_", "var_", "scale_", "n_features_in_", "feature_names_in_"):
+        for name in ("mean_", "var_", "scale_", "n_channels_", "n_features_in_", "feature_names_in_", "_statistics"):
             self.__dict__.pop(name, None)
+        return self._update(X)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update each channel's mean and standard deviation with more sequences.
+
+        For data that comes in chunks (as with ``StandardScaler.partial_fit``):
+        the statistics after several calls are those of :meth:`fit` on all
+        the chunks at once, up to rounding (Chan, Golub and LeVeque's pairwise
+        update of the mean and the variance). The first call fits; later ones
+        must give the same number of channels (and of columns, for 2-D rows).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps * n_channels), 3-D array or list of 2-D arrays
+            See the class docstring for the layouts; NaN values are ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SequenceScaler
+            The updated scaler.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skfastgrnn import SequenceScaler
+        >>> scaler = SequenceScaler().partial_fit(np.array([[[0.0], [2.0]]]))
+        >>> scaler.partial_fit(np.array([[[4.0], [6.0]]])).mean_, scaler.n_samples_seen_
+        (array([3.]), 4)
+        """
+        return self._update(X)
+
+    def _update(self, X):
+        """Fold the per-channel count, mean and variance of ``X`` into the fitted ones (none: a fresh fit)."""
+        first = not hasattr(self, "n_channels_")
         steps = as_steps(X, channels_first=self.channels_first)
         if getattr(steps, "ndim", None) == 3:
             X3 = check_array(steps, allow_nd=True, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
         else:
-            rows = validate_data(self, steps, reset=True, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
+            if not first and not hasattr(self, "n_features_in_"):
+                raise ValueError(
+                    "This SequenceScaler was fitted on 3-D arrays or lists of sequences; partial_fit takes the "
+                    "same kind of input (2-D rows have no channel layout to check against)."
+                )
+            floats = [np.float64, np.float32]
+            rows = validate_data(self, steps, reset=first, ensure_all_finite="allow-nan", dtype=floats)
             if rows.shape[1] % self.n_timesteps:
                 raise ValueError(
                     f"X has {rows.shape[1]} columns, which cannot be split into n_timesteps={self.n_timesteps} "
                     "equal steps; the width must be a multiple of n_timesteps (rows are laid out [x_1, ..., x_T])."
                 )
             X3 = rows.reshape(rows.shape[0], self.n_timesteps, -1)
-        count, mean, var = channel_statistics(X3)
+        if not first and X3.shape[2] != self.n_channels_:
+            raise ValueError(
+                f"X has {X3.shape[2]} channels per step; SequenceScaler was fitted with {self.n_channels_}. "
+                "Call fit to start over with other data."
+            )
+        statistics = channel_statistics(X3)
+        if not first:
+            statistics = _combine(self._fitted_statistics(), statistics)
+        count, mean, var = statistics
+        self._statistics = statistics
         self.n_channels_ = X3.shape[2]
         self.n_samples_seen_ = int(count.max()) if count.size else 0
         self.mean_ = mean if self.with_mean else None
@@ -136,6 +188,17 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
         # a constant channel keeps its values (divided by 1), like StandardScaler
         self.scale_ = np.where(var > 10 * np.finfo(np.float64).eps, np.sqrt(var), 1.0) if self.with_std else None
         return self
+
+    def _fitted_statistics(self):
+        """``(count, mean, var)`` per channel so far (a scaler read from a file has them from its attributes)."""
+        if hasattr(self, "_statistics"):
+            return self._statistics
+        if self.mean_ is None or self.var_ is None:
+            raise ValueError(
+                "This SequenceScaler has no variance or no mean to update (it was read from a file with "
+                "with_mean=False or with_std=False); call fit on all the data instead."
+            )
+        return np.full(self.n_channels_, self.n_samples_seen_), self.mean_, self.var_
 
     def transform(self, X, copy=None):
         """Standardize every step of every sequence with its channel's statistics.
@@ -269,3 +332,15 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True  # ignored in fit, kept in transform (padding)
         return tags
+
+
+def _combine(first, second):
+    """Per-channel ``(count, mean, var)`` of two parts joined (Chan, Golub and LeVeque, 1979), population variance."""
+    n_a, mean_a, var_a = first
+    n_b, mean_b, var_b = second
+    n = n_a + n_b
+    safe = np.maximum(n, 1)
+    delta = mean_b - mean_a
+    mean = mean_a + delta * (n_b / safe)
+    squares = var_a * n_a + var_b * n_b + delta * delta * (n_a * n_b / safe)
+    return n, mean, squares / safe

@@ -138,3 +138,65 @@ def test_feature_names_and_set_output_on_rows():
         scaler.transform(_series(T=2))
     with pytest.raises(ValueError, match="fitted on 2-D rows"):
         SequenceScaler().fit(_series()).get_feature_names_out()
+
+
+def _chunks_with_padding():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((40, 6, 3)) * [1.0, 5.0, 1e-3] + [0.0, 3.0, 1e4]  # a channel far from 0
+    X[::3, 4:] = np.nan  # NaN padding: shorter sequences
+    return X
+
+
+@pytest.mark.parametrize("form", ["3-D", "list", "rows"])
+def test_partial_fit_in_chunks_equals_fit_on_everything(form):
+    X = _chunks_with_padding()
+    as_form = {
+        "3-D": lambda a: a,
+        "list": lambda a: [s[~np.isnan(s[:, 0])] for s in a],
+        "rows": lambda a: a.reshape(len(a), -1),
+    }[form]
+    params = {"n_timesteps": 6} if form == "rows" else {}
+    whole = SequenceScaler(**params).fit(as_form(X))
+    chunked = SequenceScaler(**params)
+    for part in np.array_split(X, [5, 6, 23]):
+        assert chunked.partial_fit(as_form(part)) is chunked
+    np.testing.assert_allclose(chunked.mean_, whole.mean_, rtol=1e-12)
+    np.testing.assert_allclose(chunked.var_, whole.var_, rtol=1e-9)
+    np.testing.assert_allclose(chunked.scale_, whole.scale_, rtol=1e-9)
+    assert chunked.n_samples_seen_ == whole.n_samples_seen_
+    if form != "list":  # channel 3 (mean 1e4, scale 1e-3) turns a 1e-12 difference of means into 1e-8
+        np.testing.assert_allclose(chunked.transform(as_form(X[:3])), whole.transform(as_form(X[:3])), atol=1e-7)
+
+
+def test_fit_starts_over_after_partial_fit():
+    X = _chunks_with_padding()
+    scaler = SequenceScaler().partial_fit(X[:10]).partial_fit(X[10:])
+    refit = scaler.fit(X[:10])
+    np.testing.assert_allclose(refit.mean_, SequenceScaler().fit(X[:10]).mean_)
+
+
+def test_partial_fit_refuses_other_channels_and_other_input_kinds():
+    X = _chunks_with_padding()
+    scaler = SequenceScaler().partial_fit(X)
+    with pytest.raises(ValueError, match="2 channels per step; SequenceScaler was fitted with 3"):
+        scaler.partial_fit(X[:, :, :2])
+    with pytest.raises(ValueError, match="fitted on 3-D arrays or lists"):
+        scaler.partial_fit(X[:, 0, :])
+    rows = SequenceScaler(n_timesteps=6).partial_fit(X.reshape(40, -1))
+    with pytest.raises(ValueError, match="features"):
+        rows.partial_fit(X[:, :5].reshape(40, -1))
+    np.testing.assert_allclose(rows.mean_, SequenceScaler().fit(X).mean_)  # the refused chunks changed nothing
+
+
+def test_partial_fit_continues_a_scaler_read_from_its_attributes():
+    """A scaler restored from a model file has the attributes only: it continues from them."""
+    X = np.random.RandomState(1).standard_normal((30, 4, 2))
+    restored = SequenceScaler().fit(X[:10])
+    del restored._statistics  # what a file holds: mean_, var_, n_samples_seen_
+    restored.partial_fit(X[10:])
+    np.testing.assert_allclose(restored.mean_, SequenceScaler().fit(X).mean_, rtol=1e-12)
+    np.testing.assert_allclose(restored.var_, SequenceScaler().fit(X).var_, rtol=1e-12)
+    no_std = SequenceScaler(with_std=False).fit(X[:10])
+    del no_std._statistics
+    with pytest.raises(ValueError, match="call fit on all the data"):
+        no_std.partial_fit(X[10:])
