@@ -44,6 +44,8 @@ import os
 # before numpy is imported: one BLAS thread, so that one process is one core
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
+# the default install's numpy engine (workers inherit it), also where numba is installed
+os.environ["SKFASTGRNN_ENGINE"] = "numpy"
 
 import argparse  # noqa: E402
 import sys  # noqa: E402

@@ -102,11 +102,11 @@ def engine():
 
 
 def _compiled():
-    """The module of compiled functions, or None without numba (imported once)."""
+    """The module of compiled functions, or None without a working numba (imported once)."""
     if "numba" not in _modules:
         try:
             from . import _kernel_numba
-        except ImportError:
+        except Exception:  # noqa: BLE001  missing, or broken (e.g. built for another numpy): the numpy path
             _kernel_numba = None
         _modules["numba"] = _kernel_numba
     return _modules["numba"]
