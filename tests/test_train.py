@@ -129,13 +129,17 @@ def test_flops_per_sample_counts_products_elementwise_work_and_adam():
 
 
 @pytest.mark.parametrize("validation_split", [0.0, 0.2])
-def test_one_step_training_allocates_at_most_12_bytes_per_row(validation_split, monkeypatch):
+@pytest.mark.parametrize("engine", ["numpy", "auto"])
+def test_one_step_training_allocates_at_most_12_bytes_per_row(validation_split, engine, monkeypatch):
     """While the loop runs, beyond the data: each row's class (1 byte), weight (4) and index (4, shuffled in place).
 
     Measured from the loop's start: before it, the validation split (scikit-learn's
-    splitter) and the label encoding allocate their own, short-lived arrays.
+    splitter) and the label encoding allocate their own, short-lived arrays. On
+    both engines ("auto" is the compiled one where numba is installed).
     """
     import tracemalloc
+
+    monkeypatch.setenv("SKFASTGRNN_ENGINE", engine)
 
     from skfastgrnn import _train
 
