@@ -37,8 +37,6 @@ network is comes from :func:`skfastgrnn._export_common.describe_network`.
 
 import os
 
-import numpy as np
-
 from ._cells import C_NONLINEARITIES
 from ._export_c_int import render_integer
 from ._export_c_layers import c_array as _c_array
@@ -46,6 +44,7 @@ from ._export_c_layers import c_float as _c_float
 from ._export_c_layers import c_string as _c_string
 from ._export_c_layers import (
     c_symbol,
+    csr_parts,
     forward_buffers,
     layer_constants,
     rom_macros,
@@ -53,7 +52,6 @@ from ._export_c_layers import (
 )
 from ._export_c_layers import check_c_name as _check_c_name
 from ._export_c_layers import matrix_sizes as _matrix_sizes
-from ._export_c_layers import uint_type as _uint_type
 from ._export_c_stream import state_typedef, stream_declarations, stream_floats, stream_source
 from ._export_common import describe_network
 from ._files import atomic_write, prepare_export_directory
@@ -88,13 +86,10 @@ def _c_matrix(p, m, fmt):
             "    }",
         ]
     else:
-        rows, cols = np.nonzero(stored)
-        ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_out))])
-        ptr_type, _ = _uint_type(int(ptr[-1]))
-        idx_type, _ = _uint_type(max(n_in - 1, 0))
+        ptr, cols, values, (ptr_type, _), (idx_type, _) = csr_parts(stored)
         decl = _c_array(ptr_type, base + "_ptr", ptr, str, p)
         decl += _c_array(idx_type, base + "_idx", cols, str, p)
-        decl += _c_array(ctype, base + "_val", stored[rows, cols], value_fmt, p)
+        decl += _c_array(ctype, base + "_val", values, value_fmt, p)
         term = term.replace("v[i]", f"{base}_val[k]").replace("x[i]", f"x[{rom_read(p, idx_type, base + '_idx[k]')}]")
         start, stop = (rom_read(p, ptr_type, f"{base}_ptr[j{d}]") for d in ("", " + 1"))
         body = [

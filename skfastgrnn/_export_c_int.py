@@ -34,6 +34,7 @@ from ._export_c_layers import (
     c_array,
     c_string,
     c_symbol,
+    csr_parts,
     rom_macros,
     state_name,
     uint_type,
@@ -328,13 +329,10 @@ def _matrix(p, m, csr):
             "    }",
         ]
     else:
-        rows, cols = np.nonzero(stored)
-        ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_out))])
-        ptr_type, ptr_bytes = uint_type(int(ptr[-1]))
-        idx_type, idx_bytes = uint_type(max(n_in - 1, 0))
+        ptr, cols, values, (ptr_type, ptr_bytes), (idx_type, idx_bytes) = csr_parts(stored)
         lines += c_array(ptr_type, base + "_ptr", ptr, str, p)
         lines += c_array(idx_type, base + "_idx", cols, str, p)
-        lines += c_array("int8_t", base + "_val", stored[rows, cols], str, p)
+        lines += c_array("int8_t", base + "_val", values, str, p)
         nbytes = ptr.size * ptr_bytes + max(len(cols), 1) * (idx_bytes + 1)
         idx = f"{p.upper()}_READ_{idx_type[:-2].upper()}({base}_idx[k])"
         start = f"{p.upper()}_READ_{ptr_type[:-2].upper()}({base}_ptr[j])"

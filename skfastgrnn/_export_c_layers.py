@@ -213,6 +213,19 @@ def uint_type(max_value):
     raise ValueError("matrix too large for 32-bit indices")
 
 
+def csr_parts(stored):
+    """A stored ``(n_out, n_in)`` matrix in the CSR form the C code reads (the float and the integer writers).
+
+    Returns ``(ptr, cols, values, (ptr_type, ptr_bytes), (idx_type, idx_bytes))``:
+    row pointers, column indices and values, and the smallest unsigned C
+    types (with their sizes) of the pointers and the indices.
+    """
+    n_out, n_in = stored.shape
+    rows, cols = np.nonzero(stored)
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_out))])
+    return ptr, cols, stored[rows, cols], uint_type(int(ptr[-1])), uint_type(max(n_in - 1, 0))
+
+
 def matrix_sizes(m):
     """``(dense_bytes, csr_bytes)`` of one matrix as :func:`_c_matrix` writes it."""
     n_in, n_out = m.values.shape
