@@ -10,6 +10,7 @@ steps, which must change nothing, and calls ``<name>_predict`` on the row,
 whose outputs must be the streamed ones bit for bit.
 """
 
+import functools
 import os
 import re
 import shutil
@@ -231,14 +232,8 @@ def _assert_matches(model, got, X):
 
 @pytest.fixture(scope="module")
 def fitted(data):
-    cache = {}
-
-    def get(key):
-        if key not in cache:
-            cache[key] = _fit(key, data)
-        return cache[key]
-
-    return get
+    """``fitted(key)``: the model of ``key``, fitted once per module."""
+    return functools.cache(lambda key: _fit(key, data))
 
 
 @needs_cc

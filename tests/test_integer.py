@@ -11,6 +11,7 @@ model run on a simulated ATmega328P (integer scores identical to the
 reference, time per prediction printed, RAM checked).
 """
 
+import functools
 import os
 import re
 import subprocess
@@ -123,14 +124,8 @@ def _fit(key, data):
 
 @pytest.fixture(scope="module")
 def fitted(data):
-    cache = {}
-
-    def get(key):
-        if key not in cache:
-            cache[key] = _fit(key, data)
-        return cache[key]
-
-    return get
+    """``fitted(key)``: the model of ``key``, fitted once per module."""
+    return functools.cache(lambda key: _fit(key, data))
 
 
 def _build(model, directory, name, options=None):
