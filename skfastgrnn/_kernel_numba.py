@@ -80,7 +80,7 @@ def _expm1_block(u, out, power):
     n = u.shape[0]
     bits = power[:n].view(np.int64)
     for i in range(n):  # the reduced argument (one loop for the floats, one for the bits: both vectorize)
-        v = u[i] if u[i] > _LOWEST else _LOWEST
+        v = _LOWEST if u[i] < _LOWEST else u[i]  # NaN stays NaN, as in numpy (a diverged fit must show)
         k = (v * _INV_LN2 + _ROUND) - _ROUND
         r = (v - k * _LN2_HI) - k * _LN2_LO
         out[i] = r * _expm1_reduced(r)
@@ -115,13 +115,18 @@ def _tanh_block(x, power, half):
 
 @_jit(inline="always")
 def _simple(code, x):
-    """The nonlinearities without exp: relu, quantSigm, quantSigm4, quantTanh (``NONLINEARITIES``)."""
+    """The nonlinearities without exp: relu, quantSigm, quantSigm4, quantTanh (``NONLINEARITIES``; NaN stays NaN)."""
     if code == RELU:
-        return x if x > 0.0 else 0.0
+        return 0.0 if x < 0.0 else x
     if code == QUANT_TANH:
-        return min(max(x, -1.0), 1.0)
-    v = x * (0.5 if code == QUANT_SIGM else 0.25) + 0.5
-    return min(max(v, 0.0), 1.0)
+        return _clip(x, -1.0, 1.0)
+    return _clip(x * (0.5 if code == QUANT_SIGM else 0.25) + 0.5, 0.0, 1.0)
+
+
+@_jit(inline="always")
+def _clip(x, low, high):
+    """``np.clip`` of one value: NaN stays NaN."""
+    return low if x < low else (high if x > high else x)
 
 
 @_jit()

@@ -223,3 +223,15 @@ def test_exp_and_tanh_blocks_match_numpy():
     out = np.empty_like(u)
     _kernel_numba._expm1_block(u, out, np.zeros(u.size))
     np.testing.assert_allclose(out, np.expm1(u), rtol=1e-15, atol=1e-300)
+
+
+@pytest.mark.parametrize("gate, update", [("sigmoid", "tanh"), ("quantSigm", "quantTanh"), ("relu", "sigmoid")])
+def test_a_nan_input_gives_a_nan_loss_as_on_numpy(gate, update):
+    """A diverged fit must show: NaN goes through every nonlinearity as in numpy (never clamped to a number)."""
+    layout, theta, X, y, w, _, _ = _problem("fastgrnn", 3, 3, None, None, seed=1)
+    X = X.copy()
+    X[1, 2, 0] = np.nan
+    for compiled in (True, False):
+        value, _, _, grad = _run(layout, theta, X, w, gate, update, 0.0, _loss("cross_entropy", y, 3, X.dtype),
+                                 compiled=compiled)  # fmt: skip
+        assert np.isnan(value) and np.isnan(grad).any()
