@@ -262,8 +262,11 @@ def fastgrnn_loss_and_grad(batch, theta, grad, shape, settings, work, power):
         targets) are ``targets[rows[i]]``; ``weight`` (B,) with a positive sum;
         ``lengths`` (B,) of int, or empty (every row has ``T`` steps).
     theta, grad : the flat parameter vector and its gradient (every entry written).
-    shape : int array ``[H, K, gate code, update code]`` then the start of
-        ``W, U, b_z, b_h, zeta_logit, nu_logit, W_out, b_out`` in ``theta``.
+    shape : int array ``[H, K, gate code, update code]``, the start of
+        ``W, U, b_z, b_h, zeta_logit, nu_logit, W_out, b_out`` in ``theta``,
+        then ``[rank of W, start of W2, rank of U, start of U2]``: a rank of
+        0 is a full matrix; otherwise the first start is the first factor's
+        (``W1``, ``U1``) and the product is formed here (``W = W1 W2``).
     settings : tuple of floats ``(l2, loss, temperature, alpha)``: the L2
         strength on ``W``, ``U`` and ``W_out``, then the loss (:func:`_outputs_and_loss`).
     work : scratch of ``theta``'s dtype, :func:`work_size` entries.
@@ -274,8 +277,7 @@ def fastgrnn_loss_and_grad(batch, theta, grad, shape, settings, work, power):
     H, K, gate, update = shape[0], shape[1], shape[2], shape[3]
     oW, oU, obz, obh = shape[4], shape[5], shape[6], shape[7]
     oze, onu, oWo, obo = shape[8], shape[9], shape[10], shape[11]
-    W = theta[oW : oW + D * H].reshape((D, H))
-    U = theta[oU : oU + H * H].reshape((H, H))
+    rank_w, oW2, rank_u, oU2 = shape[12], shape[13], shape[14], shape[15]
     b_z, b_h = theta[obz : obz + H], theta[obh : obh + H]
     W_out = theta[oWo : oWo + H * K].reshape((H, K))
     b_out = theta[obo : obo + K]
@@ -299,6 +301,13 @@ def fastgrnn_loss_and_grad(batch, theta, grad, shape, settings, work, power):
     dlogits = work[at + B * K : at + 2 * B * K].reshape((B, K))
     at += 2 * B * K
     sums = work[at : at + 2 * H].reshape((2, H))  # per-unit sums of d(loss)/d(nu) and d(loss)/d(zeta)
+    at += 2 * H
+    # low rank: the full W and U, and their gradients before they reach the factors
+    W = _matrix(theta, oW, oW2, (D, rank_w, H), work[at : at + D * H])
+    U = _matrix(theta, oU, oU2, (H, rank_u, H), work[at + D * H : at + D * H + H * H])
+    at += D * H + H * H
+    g_W = _matrix(grad, oW, oW2, (D, rank_w, H), work[at : at + D * H], False)
+    g_U = _matrix(grad, oU, oU2, (H, rank_u, H), work[at + D * H : at + D * H + H * H], False)
 
     # forward: all steps' input products in one BLAS call, then the recurrence
     # (small BLAS products, elementwise loops over contiguous rows that vectorize)
@@ -394,22 +403,64 @@ def fastgrnn_loss_and_grad(batch, theta, grad, shape, settings, work, power):
                 for j in range(H):
                     dh[i, j] += product[i, j]
     # sum_t h_{t-1}^T dP_t and sum_t x_t^T dP_t: one product each
-    np.dot(Hs[:T].reshape((T * B, H)).T, dP.reshape((T * B, H)), grad[oU : oU + H * H].reshape((H, H)))
-    np.dot(X.reshape((T * B, D)).T, dP.reshape((T * B, H)), grad[oW : oW + D * H].reshape((D, H)))
+    np.dot(Hs[:T].reshape((T * B, H)).T, dP.reshape((T * B, H)), g_U)
+    np.dot(X.reshape((T * B, D)).T, dP.reshape((T * B, H)), g_W)
+    _factor_grads(theta, grad, oW, oW2, (D, rank_w, H), g_W)
+    _factor_grads(theta, grad, oU, oU2, (H, rank_u, H), g_U)
     grad[oze] = d_zeta.sum() * zeta * (1.0 - zeta)
     grad[onu] = d_nu.sum() * nu * (1.0 - nu)
     penalty = 0.0
     l2 = settings[0]
     if l2 > 0.0:  # skfastgrnn._optim.add_l2 on the weight matrices
-        penalty += _add_l2(theta, grad, oW, oW + D * H, l2)
-        penalty += _add_l2(theta, grad, oU, oU + H * H, l2)
+        penalty += _matrix_l2(theta, grad, oW, oW2, (D, rank_w, H), l2)
+        penalty += _matrix_l2(theta, grad, oU, oU2, (H, rank_u, H), l2)
         penalty += _add_l2(theta, grad, oWo, oWo + H * K, l2)
     return loss, 0.5 * penalty, n_correct
 
 
-def work_size(T, B, H, K):
-    """Entries of ``fastgrnn_cross_entropy``'s ``work`` and ``power`` for a batch of ``T`` steps and ``B`` rows."""
-    return (4 * T + 6) * B * H + 2 * B * K + 2 * H, 6 * B * max(H, K)
+def work_size(T, B, D, H, K):
+    """Sizes of the ``work`` and ``power`` of :func:`fastgrnn_loss_and_grad`: T steps, B rows, D inputs."""
+    return (4 * T + 6) * B * H + 2 * B * K + 2 * H + 2 * (D * H + H * H), 6 * B * max(H, K)
+
+
+@_jit()
+def _matrix(vector, start, second, sizes, buffer, form=True):
+    """The ``(n_in, n_out)`` matrix at ``start`` of ``vector`` (``sizes = (n_in, rank, n_out)``, rank 0: stored whole).
+
+    For factors (rank > 0) ``buffer`` holds it: with ``form``, the product of
+    the factors at ``start`` and ``second``; without, nothing yet (a gradient
+    that :func:`_factor_grads` takes to the factors).
+    """
+    n_in, rank, n_out = sizes
+    if rank == 0:
+        return vector[start : start + n_in * n_out].reshape((n_in, n_out))
+    full = buffer.reshape((n_in, n_out))
+    if form:
+        first = vector[start : start + n_in * rank].reshape((n_in, rank))
+        np.dot(first, vector[second : second + rank * n_out].reshape((rank, n_out)), full)
+    return full
+
+
+@_jit()
+def _factor_grads(theta, grad, start, second, sizes, g_full):
+    """``M = M1 M2``: ``dM1 = dM M2^T``, ``dM2 = M1^T dM`` into ``grad`` (nothing to do for a full matrix)."""
+    n_in, rank, n_out = sizes
+    if rank == 0:
+        return
+    first = theta[start : start + n_in * rank].reshape((n_in, rank))
+    factor = theta[second : second + rank * n_out].reshape((rank, n_out))
+    np.dot(g_full, factor.T, grad[start : start + n_in * rank].reshape((n_in, rank)))
+    np.dot(first.T, g_full, grad[second : second + rank * n_out].reshape((rank, n_out)))
+
+
+@_jit()
+def _matrix_l2(theta, grad, start, second, sizes, strength):
+    """:func:`_add_l2` on the stored matrix, or on both its factors (the numpy path's L2 is on what is stored)."""
+    n_in, rank, n_out = sizes
+    if rank == 0:
+        return _add_l2(theta, grad, start, start + n_in * n_out, strength)
+    total = _add_l2(theta, grad, start, start + n_in * rank, strength)
+    return total + _add_l2(theta, grad, second, second + rank * n_out, strength)
 
 
 @_jit(inline="always")
