@@ -8,10 +8,10 @@ Why it exists: at one or a few steps a batch is about 70 small numpy calls of
 compiled kernel (:mod:`skfastgrnn._kernel_numba`) computes the same numbers in
 one call per batch and one per Adam step.
 
-What it covers: the FastGRNN cell, one layer, full or low-rank ``W`` and ``U``,
-every nonlinearity, the three losses (cross-entropy, distillation, squared
-error), NaN-padded sequences, L2, float32 and float64. Everything else (other
-cells, stacked layers) runs on the numpy path, which stays the reference: the
+What it covers: the FastGRNN cell, one layer or a stack, full or low-rank
+``W`` and ``U``, every nonlinearity, the three losses (cross-entropy,
+distillation, squared error), NaN-padded sequences, L2, float32 and float64.
+The other cells run on the numpy path, which stays the reference: the
 tests compare the two to float tolerance and check the kernel's gradients
 against finite differences.
 
@@ -38,7 +38,6 @@ NONLINEARITY_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "quantSigm": 3, "quant
 #: loss name (``LossTargets.kind``) -> the kernel's code for it
 LOSS_CODES = {"cross_entropy": 0, "distillation": 1, "squared_error": 2}
 
-_ORDER = ("W", "U", "b_z", "b_h", "zeta_logit", "nu_logit", "W_out", "b_out")
 _modules = {}
 
 
@@ -125,16 +124,19 @@ class BatchKernel:
         layout, dtype = network.layout, network.dtype
         self.function = module.fastgrnn_loss_and_grad
         self.work_size = module.work_size
-        first = layout.layers[0]
-        stored = {"W": "W1" if first.low_rank_w else "W", "U": "U1" if first.low_rank_u else "U"}
-        offsets = [layout.slices[stored.get(name, name)][0] for name in _ORDER]
-        low_rank = []
-        for flag, matrix in ((first.low_rank_w, "W"), (first.low_rank_u, "U")):
-            # rank, start of the second factor (0, 0: stored whole)
-            second = layout.slices[matrix + "2"] if flag else (0, 0, (0, 0))
-            low_rank += [second[2][0], second[0]]
         codes = NONLINEARITY_CODES[network.gate], NONLINEARITY_CODES[network.update]
-        self.shape = np.array([layout.hidden_dim, layout.n_outputs, *codes, *offsets, *low_rank], np.int64)
+        start = {name: offset for name, (offset, _, _) in layout.slices.items()}
+        entries = [layout.n_layers, layout.n_outputs, *codes, start["W_out"], start["b_out"]]
+        for layer in layout.layers:  # skfastgrnn._kernel_numba.LAYER_ENTRIES each
+            entries += [layer.n_inputs, layer.hidden_dim]
+            for matrix, low_rank in (("W", layer.low_rank_w), ("U", layer.low_rank_u)):
+                name = layer.prefix + matrix
+                if low_rank:  # the first factor, the second, the rank
+                    entries += [start[name + "1"], start[name + "2"], layout.slices[name + "2"][2][0]]
+                else:
+                    entries += [start[name], 0, 0]
+            entries += [start[layer.prefix + name] for name in ("b_z", "b_h", "zeta_logit", "nu_logit")]
+        self.shape = np.array(entries, np.int64)
         loss = float(LOSS_CODES[targets.kind])
         self.settings = (float(l2_reg), loss, float(targets.temperature), float(targets.alpha))
         # absent parts as empty arrays: one compiled signature for every loss
@@ -149,8 +151,8 @@ class BatchKernel:
 
     def __call__(self, workspace, batch):
         theta = workspace.network.parameters
-        T, B, D = batch.X.shape
-        n_work, n_power = self.work_size(T, B, D, int(self.shape[0]), int(self.shape[1]))
+        T, B, _ = batch.X.shape
+        n_work, n_power = self.work_size(T, B, self.shape)
         work = workspace.scratch.get("kernel", (n_work,), theta.dtype)
         power = workspace.scratch.get("kernel-power", (n_power,), np.float64)
         lengths = self.no_lengths if batch.lengths is None else batch.lengths.astype(np.int64, copy=False)
@@ -171,7 +173,7 @@ def batch_kernel(network, targets, l2_reg):
     l2_reg : float
     """
     layout = network.layout
-    if targets is None or layout.cell.__name__ != "FastGRNNCell" or layout.n_layers != 1:
+    if targets is None or layout.cell.__name__ != "FastGRNNCell":
         return None
     if targets.labels is not None and targets.labels.dtype.kind not in "iu":
         return None

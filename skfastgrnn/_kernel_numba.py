@@ -249,6 +249,10 @@ def _outputs_and_loss(final, W_out, b_out, batch, settings, outputs, doutputs, p
     return loss, n_correct
 
 
+#: entries of one layer in ``shape`` (see :func:`fastgrnn_loss_and_grad`)
+LAYER_ENTRIES = 12
+
+
 @_jit()
 def fastgrnn_loss_and_grad(batch, theta, grad, shape, settings, work, power):
     """Loss, L2 penalty and weighted correct count of one batch; the gradient of their sum written into ``grad``.
@@ -262,56 +266,155 @@ def fastgrnn_loss_and_grad(batch, theta, grad, shape, settings, work, power):
         targets) are ``targets[rows[i]]``; ``weight`` (B,) with a positive sum;
         ``lengths`` (B,) of int, or empty (every row has ``T`` steps).
     theta, grad : the flat parameter vector and its gradient (every entry written).
-    shape : int array ``[H, K, gate code, update code]``, the start of
-        ``W, U, b_z, b_h, zeta_logit, nu_logit, W_out, b_out`` in ``theta``,
-        then ``[rank of W, start of W2, rank of U, start of U2]``: a rank of
-        0 is a full matrix; otherwise the first start is the first factor's
-        (``W1``, ``U1``) and the product is formed here (``W = W1 W2``).
+    shape : int array: ``[L, K, gate code, update code, start of W_out, start
+        of b_out]``, then for each of the ``L`` stacked layers
+        :data:`LAYER_ENTRIES` entries ``[D, H, start of W, start of W2, rank
+        of W, start of U, start of U2, rank of U, start of b_z, of b_h, of
+        zeta_logit, of nu_logit]``: a rank of 0 is a matrix stored whole;
+        otherwise ``W = W1 W2`` (the first start is ``W1``'s) is formed here.
     settings : tuple of floats ``(l2, loss, temperature, alpha)``: the L2
-        strength on ``W``, ``U`` and ``W_out``, then the loss (:func:`_outputs_and_loss`).
+        strength on the stored matrices, then the loss (:func:`_outputs_and_loss`).
     work : scratch of ``theta``'s dtype, :func:`work_size` entries.
     power : float64 scratch, :func:`work_size` entries.
     """
     X, _, _, _, _, lengths = batch
     T, B, D = X.shape
-    H, K, gate, update = shape[0], shape[1], shape[2], shape[3]
-    oW, oU, obz, obh = shape[4], shape[5], shape[6], shape[7]
-    oze, onu, oWo, obo = shape[8], shape[9], shape[10], shape[11]
-    rank_w, oW2, rank_u, oU2 = shape[12], shape[13], shape[14], shape[15]
-    b_z, b_h = theta[obz : obz + H], theta[obh : obh + H]
+    L, K, gate, update, oWo, obo = shape[0], shape[1], shape[2], shape[3], shape[4], shape[5]
+    H = shape[6 + LAYER_ENTRIES * (L - 1) + 1]  # the last layer's, which the head reads
+    widest = _widest(shape)
+    # the rows shared by the layers (dh, dfinal, a product, the final states, dc), the
+    # gradient handed down to the layer below, the head's outputs and their gradient
+    rows = work[: 5 * B * widest]
+    down = work[5 * B * widest : (5 + T) * B * widest]
+    at = (5 + T) * B * widest
+    outputs = work[at : at + B * K].reshape((B, K))
+    doutputs = work[at + B * K : at + 2 * B * K].reshape((B, K))
+
+    # forward, layer by layer: each reads the states of the one below
+    for layer in range(L):
+        views = _layer_views(theta, grad, work, shape, layer, T, B)
+        inputs = X.reshape((T * B, D)) if layer == 0 else _states(work, shape, layer - 1, T, B)
+        width = views[0].shape[2]
+        product = rows[2 * B * width : 3 * B * width].reshape((B, width))
+        _forward_layer(inputs, views, _layer_parameters(theta, shape, layer), (gate, update), product, power)
+
+    # the head and the loss
+    Hs = _layer_views(theta, grad, work, shape, L - 1, T, B)[2]
+    final = rows[3 * B * H : 4 * B * H].reshape((B, H))
+    padded = lengths.shape[0] > 0
+    if padded:  # each row's state after its last observed step
+        for i in range(B):
+            final[i] = Hs[lengths[i], i]
+    else:
+        final[:] = Hs[T]
     W_out = theta[oWo : oWo + H * K].reshape((H, K))
-    b_out = theta[obo : obo + K]
-    zeta = _logistic(theta[oze])
-    nu = _logistic(theta[onu])
+    loss, n_correct = _outputs_and_loss(final, W_out, theta[obo : obo + K], batch, settings, outputs, doutputs, power)
+    np.dot(final.T, doutputs, grad[oWo : oWo + H * K].reshape((H, K)))
+    g_b_out = grad[obo : obo + K]
+    g_b_out[:] = 0.0
+    for i in range(B):
+        for k in range(K):
+            g_b_out[k] += doutputs[i, k]
+    dfinal = rows[B * H : 2 * B * H].reshape((B, H))
+    np.dot(doutputs, W_out.T, dfinal)
+
+    # backward through time, from the top layer down
+    for layer in range(L - 1, -1, -1):
+        views = _layer_views(theta, grad, work, shape, layer, T, B)
+        inputs = X.reshape((T * B, D)) if layer == 0 else _states(work, shape, layer - 1, T, B)
+        upstream = (down, dfinal, lengths, layer == L - 1)
+        _backward_layer(inputs, views, (theta, grad, shape, layer), (gate, update), upstream, rows)
+
+    penalty = 0.0
+    l2 = settings[0]
+    if l2 > 0.0:  # skfastgrnn._optim.add_l2 on the stored matrices
+        for layer in range(L):
+            base = 6 + LAYER_ENTRIES * layer
+            D_l, H_l = shape[base], shape[base + 1]
+            penalty += _matrix_l2(theta, grad, shape[base + 2], shape[base + 3], (D_l, shape[base + 4], H_l), l2)
+            penalty += _matrix_l2(theta, grad, shape[base + 5], shape[base + 6], (H_l, shape[base + 7], H_l), l2)
+        penalty += _add_l2(theta, grad, oWo, oWo + H * K, l2)
+    return loss, 0.5 * penalty, n_correct
+
+
+@_jit()
+def _widest(shape):
+    """The largest hidden size of the stack."""
+    widest = 0
+    for layer in range(shape[0]):
+        widest = max(widest, shape[6 + LAYER_ENTRIES * layer + 1])
+    return widest
+
+
+def _layer_size(T, B, D, H):
+    """Work entries of one layer: P, A (z and c), the states, W, U and their gradients, the per-unit sums."""
+    return 4 * T * B * H + B * H + 2 * (D * H + H * H) + 2 * H
+
+
+_layer_size_compiled = _jit(inline="always")(_layer_size)
+
+
+@_jit()
+def _layer_start(shape, layer, T, B):
+    """Where the work of ``layer`` starts (after the shared rows and the layers below)."""
+    at = (5 + T) * B * _widest(shape) + 2 * B * shape[1]
+    for below in range(layer):
+        base = 6 + LAYER_ENTRIES * below
+        at += _layer_size_compiled(T, B, shape[base], shape[base + 1])
+    return at
+
+
+@_jit()
+def _states(work, shape, layer, T, B):
+    """The states ``h_1 .. h_T`` of ``layer`` as ``(T B, H)`` rows: the input of the layer above."""
+    H = shape[6 + LAYER_ENTRIES * layer + 1]
+    at = _layer_start(shape, layer, T, B) + 3 * T * B * H + B * H  # past P, A and h_0
+    return work[at : at + T * B * H].reshape((T * B, H))
+
+
+@_jit()
+def _layer_views(theta, grad, work, shape, layer, T, B):
+    """``(P, A, Hs, W, U, g_W, g_U, sums)`` of one layer (its matrices formed from their factors if low-rank)."""
+    base = 6 + LAYER_ENTRIES * layer
+    D, H = shape[base], shape[base + 1]
+    w_at = (shape[base + 2], shape[base + 3], (D, shape[base + 4], H))
+    u_at = (shape[base + 5], shape[base + 6], (H, shape[base + 7], H))
+    at = _layer_start(shape, layer, T, B)
+    n = T * B * H
+    P = work[at : at + n].reshape((T, B, H))
+    A = work[at + n : at + 3 * n].reshape((T, 2, B, H))
+    Hs = work[at + 3 * n : at + 4 * n + B * H].reshape((T + 1, B, H))
+    at += 4 * n + B * H
+    W = _matrix(theta, w_at[0], w_at[1], w_at[2], work[at : at + D * H])
+    U = _matrix(theta, u_at[0], u_at[1], u_at[2], work[at + D * H : at + D * H + H * H])
+    at += D * H + H * H
+    g_W = _matrix(grad, w_at[0], w_at[1], w_at[2], work[at : at + D * H], False)
+    g_U = _matrix(grad, u_at[0], u_at[1], u_at[2], work[at + D * H : at + D * H + H * H], False)
+    at += D * H + H * H
+    return P, A, Hs, W, U, g_W, g_U, work[at : at + 2 * H].reshape((2, H))
+
+
+@_jit()
+def _layer_parameters(theta, shape, layer):
+    """``(b_z, b_h, zeta, nu)`` of one layer."""
+    base = 6 + LAYER_ENTRIES * layer
+    H = shape[base + 1]
+    obz, obh, oze, onu = shape[base + 8], shape[base + 9], shape[base + 10], shape[base + 11]
+    return theta[obz : obz + H], theta[obh : obh + H], _logistic(theta[oze]), _logistic(theta[onu])
+
+
+@_jit()
+def _forward_layer(inputs, views, parameters, nonlinearities, product, power):
+    """One layer's recurrence over all steps; ``inputs`` are its ``(T B, D)`` input rows."""
+    P, A, Hs, W, U = views[0], views[1], views[2], views[3], views[4]
+    b_z, b_h, zeta, nu = parameters
+    gate, update = nonlinearities
+    T, B, H = P.shape
     scale = zeta + nu
     joint = gate == SIGMOID and update == TANH  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2): one tanh block
-
-    # the work arrays: P (the input projection, then the pre-activation gradients),
-    # A (z_t and c_t side by side), the states, then rows of B x H and B x K
-    n = T * B * H
-    P = work[0:n].reshape((T, B, H))
-    A = work[n : 3 * n].reshape((T, 2, B, H))
-    at = 3 * n
-    Hs = work[at : at + n + B * H].reshape((T + 1, B, H))
-    at += n + B * H
-    rows_h = work[at : at + 5 * B * H].reshape((5, B, H))
-    dh, dfinal, product, final, d_c = rows_h[0], rows_h[1], rows_h[2], rows_h[3], rows_h[4]
-    at += 5 * B * H
-    logits = work[at : at + B * K].reshape((B, K))
-    dlogits = work[at + B * K : at + 2 * B * K].reshape((B, K))
-    at += 2 * B * K
-    sums = work[at : at + 2 * H].reshape((2, H))  # per-unit sums of d(loss)/d(nu) and d(loss)/d(zeta)
-    at += 2 * H
-    # low rank: the full W and U, and their gradients before they reach the factors
-    W = _matrix(theta, oW, oW2, (D, rank_w, H), work[at : at + D * H])
-    U = _matrix(theta, oU, oU2, (H, rank_u, H), work[at + D * H : at + D * H + H * H])
-    at += D * H + H * H
-    g_W = _matrix(grad, oW, oW2, (D, rank_w, H), work[at : at + D * H], False)
-    g_U = _matrix(grad, oU, oU2, (H, rank_u, H), work[at + D * H : at + D * H + H * H], False)
-
-    # forward: all steps' input products in one BLAS call, then the recurrence
-    # (small BLAS products, elementwise loops over contiguous rows that vectorize)
-    np.dot(X.reshape((T * B, D)), W, P.reshape((T * B, H)))
+    # all steps' input products in one BLAS call, then the recurrence (small BLAS
+    # products, elementwise loops over contiguous rows that vectorize)
+    np.dot(inputs, W, P.reshape((T * B, H)))
     Hs[0] = 0.0
     for t in range(T):
         Z, C, a = A[t, 0], A[t, 1], P[t]
@@ -339,38 +442,48 @@ def fastgrnn_loss_and_grad(batch, theta, grad, shape, settings, work, power):
                 # h = (zeta (1 - z) + nu) c + z h_prev  ==  (h_prev - zeta c) z + (zeta + nu) c
                 h[i, j] = (h_prev[i, j] - zeta * C[i, j]) * Z[i, j] + scale * C[i, j]
 
-    # the head and the loss
-    padded = lengths.shape[0] > 0
-    if padded:  # each row's state after its last observed step
-        for i in range(B):
-            final[i] = Hs[lengths[i], i]
-    else:
-        final[:] = Hs[T]
-    loss, n_correct = _outputs_and_loss(final, W_out, b_out, batch, settings, logits, dlogits, power)
 
-    # head gradients
-    np.dot(final.T, dlogits, grad[oWo : oWo + H * K].reshape((H, K)))
-    g_b_out = grad[obo : obo + K]
-    g_b_out[:] = 0.0
-    for i in range(B):
-        for k in range(K):
-            g_b_out[k] += dlogits[i, k]
-    np.dot(dlogits, W_out.T, dfinal)
+@_jit()
+def _backward_layer(inputs, views, where, nonlinearities, upstream, rows):
+    """One layer's backward through time; its gradients go into ``grad`` and, below the top, ``down``.
 
-    # backward through time: P becomes d(loss)/d(pre-activation) of every step
+    ``where`` is ``(theta, grad, shape, layer)``; ``upstream`` is ``(down,
+    dfinal, lengths, top)``: the top layer's gradient enters at each row's
+    last observed step (``dfinal``), a lower layer's at every step (``down``,
+    the layer above's ``dP W^T``); on return ``down`` holds this layer's
+    ``dP W^T`` for the layer below. P becomes d(loss)/d(pre-activation).
+    """
+    P, A, Hs, W, U, g_W, g_U, sums = views
+    theta, grad, shape, layer = where
+    gate, update = nonlinearities
+    down, dfinal, lengths, top = upstream
+    _, _, zeta, nu = _layer_parameters(theta, shape, layer)
+    base = 6 + LAYER_ENTRIES * layer
+    D, obz, obh = shape[base], shape[base + 8], shape[base + 9]
+    T, B, H = P.shape
+    scale = zeta + nu
+    dh = rows[: B * H].reshape((B, H))
+    product = rows[2 * B * H : 3 * B * H].reshape((B, H))
+    d_c = rows[4 * B * H : 5 * B * H].reshape((B, H))
+    above = down[: T * B * H].reshape((T, B, H))
     g_b_z, g_b_h = grad[obz : obz + H], grad[obh : obh + H]
     g_b_z[:] = 0.0
     g_b_h[:] = 0.0
     sums[:] = 0.0
     d_nu, d_zeta = sums[0], sums[1]
-    if padded:
-        dh[:] = 0.0
-    else:
+    padded = lengths.shape[0] > 0
+    if top and not padded:
         dh[:] = dfinal
+    else:
+        dh[:] = 0.0
     dP = P
     for t in range(T - 1, -1, -1):
         Z, C, h_prev, dP_t = A[t, 0], A[t, 1], Hs[t], dP[t]
-        if padded:  # a row's gradient enters at its last observed step
+        if not top:  # the layer above reads h_{t+1} at its step t
+            for i in range(B):
+                for j in range(H):
+                    dh[i, j] += above[t, i, j]
+        elif padded:  # a row's gradient enters at its last observed step
             for i in range(B):
                 if lengths[i] - 1 == t:
                     for j in range(H):
@@ -403,24 +516,24 @@ def fastgrnn_loss_and_grad(batch, theta, grad, shape, settings, work, power):
                 for j in range(H):
                     dh[i, j] += product[i, j]
     # sum_t h_{t-1}^T dP_t and sum_t x_t^T dP_t: one product each
-    np.dot(Hs[:T].reshape((T * B, H)).T, dP.reshape((T * B, H)), g_U)
-    np.dot(X.reshape((T * B, D)).T, dP.reshape((T * B, H)), g_W)
-    _factor_grads(theta, grad, oW, oW2, (D, rank_w, H), g_W)
-    _factor_grads(theta, grad, oU, oU2, (H, rank_u, H), g_U)
-    grad[oze] = d_zeta.sum() * zeta * (1.0 - zeta)
-    grad[onu] = d_nu.sum() * nu * (1.0 - nu)
-    penalty = 0.0
-    l2 = settings[0]
-    if l2 > 0.0:  # skfastgrnn._optim.add_l2 on the weight matrices
-        penalty += _matrix_l2(theta, grad, oW, oW2, (D, rank_w, H), l2)
-        penalty += _matrix_l2(theta, grad, oU, oU2, (H, rank_u, H), l2)
-        penalty += _add_l2(theta, grad, oWo, oWo + H * K, l2)
-    return loss, 0.5 * penalty, n_correct
+    dP_rows = dP.reshape((T * B, H))
+    np.dot(Hs[:T].reshape((T * B, H)).T, dP_rows, g_U)
+    np.dot(inputs.T, dP_rows, g_W)
+    _factor_grads(theta, grad, shape[base + 2], shape[base + 3], (D, shape[base + 4], H), g_W)
+    _factor_grads(theta, grad, shape[base + 5], shape[base + 6], (H, shape[base + 7], H), g_U)
+    grad[shape[base + 10]] = d_zeta.sum() * zeta * (1.0 - zeta)
+    grad[shape[base + 11]] = d_nu.sum() * nu * (1.0 - nu)
+    if layer:  # the gradient of every state of the layer below
+        np.dot(dP_rows, W.T, down[: T * B * D].reshape((T * B, D)))
 
 
-def work_size(T, B, D, H, K):
-    """Sizes of the ``work`` and ``power`` of :func:`fastgrnn_loss_and_grad`: T steps, B rows, D inputs."""
-    return (4 * T + 6) * B * H + 2 * B * K + 2 * H + 2 * (D * H + H * H), 6 * B * max(H, K)
+def work_size(T, B, shape):
+    """Sizes of the ``work`` and ``power`` of :func:`fastgrnn_loss_and_grad` (T steps, B rows)."""
+    L, K = int(shape[0]), int(shape[1])
+    dims = [(int(shape[6 + LAYER_ENTRIES * k]), int(shape[7 + LAYER_ENTRIES * k])) for k in range(L)]
+    widest = max(H for _, H in dims)
+    layers = sum(_layer_size(T, B, D, H) for D, H in dims)
+    return (5 + T) * B * widest + 2 * B * K + layers, 6 * B * max(widest, K)
 
 
 @_jit()

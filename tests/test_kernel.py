@@ -47,6 +47,15 @@ def _run(layout, theta, X, w, gate, update, l2, loss, lengths=None, compiled=Tru
 LOSS_KINDS = ["cross_entropy", "distillation", "squared_error"]
 
 
+def _stacked_problem(T, hidden, rank, seed):
+    """``_problem``'s batch for a stack of FastGRNN layers (``hidden`` a tuple)."""
+    layout, _, X, y, w, _, _ = _problem("fastgrnn", T, 3, None, None, seed=seed)
+    rng = np.random.RandomState(seed)
+    layout = Layout(3, hidden, 3, "fastgrnn", rank=rank, u_rank=rank)
+    theta = layout.init(rng) + 0.1 * rng.standard_normal(layout.size)
+    return layout, theta, X, y, w
+
+
 @pytest.fixture(autouse=True)
 def _compiled_engine(monkeypatch):
     monkeypatch.setenv("SKFASTGRNN_ENGINE", "auto")
@@ -107,11 +116,11 @@ def test_a_batch_of_another_dtype_takes_the_numpy_path():
 
 @pytest.mark.parametrize(
     "cell, hidden, rank, targets",
-    [("guide", 4, None, "labels"), ("fastrnn", 4, None, "labels"), ("fastgrnn", (4, 3), None, "labels"),
+    [("guide", 4, None, "labels"), ("fastrnn", 4, None, "labels"), ("guide", (4, 3), None, "labels"),
      ("fastgrnn", 4, None, None), ("fastgrnn", 4, None, "float32 targets")],
 )  # fmt: skip
 def test_what_the_kernel_does_not_cover_runs_on_numpy(cell, hidden, rank, targets):
-    """Other cells, stacks, no compiled loss, targets of another dtype than the network's."""
+    """Other cells, no compiled loss, targets of another dtype than the network's."""
     layout = Layout(3, hidden, 2, cell, rank=rank)
     network = _network(layout, layout.init(np.random.RandomState(0)), 2)
     given = {
@@ -196,11 +205,13 @@ def test_regressors_and_distilled_students_train_alike_on_either_engine(monkeypa
     X, y = blobs
     Y = np.c_[X[:, 0] + X[:, 1], X[:, 2]]
 
-    def regressor():
-        return FastGRNNRegressor(hidden_dim=6, n_timesteps=2, epochs=5, random_state=0)
+    for hidden in (6, (6, 4)):
 
-    compiled, reference = _fit_both_engines(monkeypatch, regressor, X, Y)
-    np.testing.assert_allclose(compiled.predict(X), reference.predict(X), rtol=1e-8, atol=1e-10)
+        def regressor(hidden=hidden):
+            return FastGRNNRegressor(hidden_dim=hidden, n_timesteps=2, epochs=5, random_state=0)
+
+        compiled, reference = _fit_both_engines(monkeypatch, regressor, X, Y)
+        np.testing.assert_allclose(compiled.predict(X), reference.predict(X), rtol=1e-8, atol=1e-10)
     soft = np.random.RandomState(0).dirichlet(np.ones(3), size=len(y))
 
     def student():
@@ -241,3 +252,31 @@ def test_a_nan_input_gives_a_nan_loss_as_on_numpy(gate, update):
         value, _, _, grad = _run(layout, theta, X, w, gate, update, 0.0, _loss("cross_entropy", y, 3, X.dtype),
                                  compiled=compiled)  # fmt: skip
         assert np.isnan(value) and np.isnan(grad).any()
+
+
+@pytest.mark.parametrize("T", [1, 5])
+@pytest.mark.parametrize("hidden, rank", [((5, 4), None), ((4, 6, 3), None), ((5, 4), 2)])
+@pytest.mark.parametrize("padded", [False, True])
+@pytest.mark.parametrize("kind", LOSS_KINDS)
+def test_compiled_stacks_match_finite_differences_and_numpy(T, hidden, rank, padded, kind):
+    """A stack through the compiled engine: gradients of every layer against finite differences and the numpy path."""
+    layout, theta, X, y, w = _stacked_problem(T, hidden, rank, seed=6)
+    loss = _loss(kind, y, 3, np.float64)
+    lengths = _lengths(X.shape[1], T) if padded and T > 1 else None
+    compiled = _run(layout, theta, X, w, "sigmoid", "tanh", 1e-2, loss, lengths)
+    reference = _run(layout, theta, X, w, "sigmoid", "tanh", 1e-2, loss, lengths, compiled=False)
+    for got, expected in zip(compiled[:3], reference[:3], strict=True):
+        assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(compiled[3], reference[3], rtol=1e-10, atol=1e-12)
+
+    def f(t):
+        value, penalty, _, _ = _run(layout, t, X, w, "sigmoid", "tanh", 1e-2, loss, lengths)
+        return value + penalty
+
+    numeric = _numeric_grad(f, theta.copy())
+    for name, a in layout.views(compiled[3]).items():
+        n = layout.views(numeric)[name]
+        # the lower layers' gradients can be near 1e-6 at T = 1, where finite differences of this
+        # loss resolve about 1e-11: compared absolutely below 1e-4 (the numpy path matched above)
+        err = np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-4)
+        assert err < 1e-6, f"{name}: relative error {err:.2e}"
