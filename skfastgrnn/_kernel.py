@@ -144,6 +144,7 @@ class BatchKernel:
         self.targets = np.zeros((0, layout.n_outputs), dtype) if targets.targets is None else targets.targets
         self.counts_correct = targets.kind != "squared_error"
         self.no_lengths = np.zeros(0, np.int64)
+        self._arrays = {}  # (T, B) -> the work arrays of that batch shape
 
     def accepts(self, batch, theta):
         """Whether the kernel computes this batch (a C-contiguous batch in the parameters' dtype)."""
@@ -152,9 +153,12 @@ class BatchKernel:
     def __call__(self, workspace, batch):
         theta = workspace.network.parameters
         T, B, _ = batch.X.shape
-        n_work, n_power = self.work_size(T, B, self.shape)
-        work = workspace.scratch.get("kernel", (n_work,), theta.dtype)
-        power = workspace.scratch.get("kernel-power", (n_power,), np.float64)
+        arrays = self._arrays.get((T, B))
+        if arrays is None:  # a new batch shape (the first, the last batch of an epoch): views of the workspace's
+            n_work, n_power = self.work_size(T, B, self.shape)
+            work = workspace.scratch.get("kernel", (n_work,), theta.dtype)
+            arrays = self._arrays[T, B] = work, workspace.scratch.get("kernel-power", (n_power,), np.float64)
+        work, power = arrays
         lengths = self.no_lengths if batch.lengths is None else batch.lengths.astype(np.int64, copy=False)
         kernel_batch = KernelBatch(batch.X, self.labels, self.targets, batch.rows, batch.weight, lengths)
         grad = workspace.grad
