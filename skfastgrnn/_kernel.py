@@ -33,6 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._cells import FastGRNNCell
+
 #: nonlinearity name -> the kernel's code for it
 NONLINEARITY_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "quantSigm": 3, "quantSigm4": 4, "quantTanh": 5}
 #: loss name (``LossTargets.kind``) -> the kernel's code for it
@@ -177,7 +179,7 @@ def batch_kernel(network, targets, l2_reg):
     l2_reg : float
     """
     layout = network.layout
-    if targets is None or layout.cell.__name__ != "FastGRNNCell":
+    if targets is None or layout.cell is not FastGRNNCell:
         return None
     if targets.labels is not None and targets.labels.dtype.kind not in "iu":
         return None
