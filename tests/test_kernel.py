@@ -280,3 +280,16 @@ def test_compiled_stacks_match_finite_differences_and_numpy(T, hidden, rank, pad
         # loss resolve about 1e-11: compared absolutely below 1e-4 (the numpy path matched above)
         err = np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-4)
         assert err < 1e-6, f"{name}: relative error {err:.2e}"
+
+
+def test_the_kernel_numbers_nonlinearities_and_losses_as_the_dispatcher_does():
+    """The codes live twice (the compiled module cannot import the dispatcher without an import cycle): they agree."""
+    k = _kernel_numba
+    names = {"sigmoid": k.SIGMOID, "tanh": k.TANH, "relu": k.RELU, "quantSigm": k.QUANT_SIGM,
+             "quantSigm4": k.QUANT_SIGM4, "quantTanh": k.QUANT_TANH}  # fmt: skip
+    assert _kernel.NONLINEARITY_CODES == names
+    losses = {"cross_entropy": k.CROSS_ENTROPY, "distillation": k.DISTILLATION, "squared_error": k.SQUARED_ERROR}
+    assert _kernel.LOSS_CODES == losses
+    from skfastgrnn._cells import NONLINEARITIES
+
+    assert set(_kernel.NONLINEARITY_CODES) == set(NONLINEARITIES)
