@@ -126,36 +126,37 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         0.8 gained more on digits (+1.41 / +2.81) but lost 0.37 on routing,
         0.95 was close to 0.9: hence 0.9, which turns the over-confident
         teacher's loss into a gain and lost at most 0.22 on any set.
-    augment : "auto", str, sequence of str or None, default="auto"
-        Make more rows for the teacher to label, ``augment_rounds`` per
-        training row and method: ``"jitter"`` (Gaussian noise, 0.1 x each
-        channel's standard deviation), ``"scale"`` (one factor ~ N(1, 0.1)
+    augment : "auto", str, sequence of str, dict or None, default="auto"
+        Make more rows for the teacher to label, from the training rows, in
+        each of ``augment_rounds`` rounds: ``"jitter"`` (Gaussian noise, 0.1 x
+        each channel's standard deviation), ``"scale"`` (one factor ~ N(1, 0.1)
         per sequence), ``"crop"`` (a random 80-100 % window resampled to the
         sequence's length; sequences only, a 2-D row is copied), ``"mix"`` (a
-        convex mix, weight ~ U(0.5, 1), with a random row of the same class).
-        Their hard label is their source row's label, their weight its
-        weight. ``"auto"``: all four for sequences (3-D arrays and lists),
-        none for 2-D rows (not measured there; pass the methods to use them).
-        None: no augmentation. Seeded by ``random_state``: the same seed
-        gives the same rows. The transfer set is where distillation pays on
-        small time-series sets: the teacher's knowledge between the training
-        rows reaches the student only through rows it labels. Measured
-        (``docs/distillation.md``, MiniRocket teacher, 5 UCR sets, 5 seeds,
-        mean gain over the student alone in points, hidden 16 / hidden 32):
-        without augmentation -0.64 / +1.38; all four methods, one round,
-        +3.55 / +2.65; six rounds (the default) +7.67 / +5.21. It costs fit
-        time: the teacher scores and the student trains on
-        ``1 + 4 * augment_rounds`` times the rows.
+        convex mix, weight ~ U(0.5, 1), with a random row of the same class;
+        hard label: the row's) and ``"mixup"`` (a convex mix, weight ~ U(0, 1),
+        with a random row of any class; hard label: the teacher's most
+        probable class). Other rows keep their source row's label; every
+        augmented row has its source row's weight. A name or a sequence of
+        names makes one row per training row, method and round; a dict maps
+        names to that number of rows (``{"jitter": 1, "mixup": 4}``).
+        ``"auto"``: ``{"jitter": 1, "scale": 1, "crop": 1, "mix": 1,
+        "mixup": 4}`` for sequences (3-D arrays and lists), nothing for 2-D
+        rows (not measured there; pass the methods to use them). None: no
+        augmentation. Seeded by ``random_state``: the same seed gives the same
+        rows. The transfer set is where distillation pays on small
+        time-series sets: the teacher's knowledge between the training rows
+        reaches the student only through rows it labels, and mixing across
+        classes probes it where the classes meet. The "Time series" tables of
+        ``docs/distillation.md`` measure each method, the defaults and the
+        default before mixup. It costs fit time: the teacher scores and the
+        student trains on ``1 + 8 * augment_rounds`` times the rows with
+        ``"auto"``.
     augment_rounds : int >= 1, default=6
-        How many new rows each method of ``augment`` makes from each training
-        row (each round draws new noise, windows, factors and partners), so
-        the transfer set has ``augment_rounds * len(methods)`` augmented rows
-        per training row. Ignored without augmentation. Measured (same
-        table): six rounds against one lifted the mean gain from +3.55 to
-        +7.67 (hidden 16) and from +2.65 to +5.21 (hidden 32), on ArrowHead to
-        +22.6 / +17.9 and on ACSF1, where one round lost 3.2 points for
-        hidden 32, to +4.2 / +0.8; the distillation's fit took 5-35 s
-        instead of 0.3-1 s for the student alone on those sets.
+        How many times the plan of ``augment`` runs (each round draws new
+        noise, windows, factors and partners), so ``"auto"`` makes
+        ``8 * augment_rounds`` rows per training row. Ignored without
+        augmentation. Fewer rounds fit faster and close less of the gap to
+        the teacher (``docs/distillation.md``).
     random_state : int, RandomState or None, default=None
         Seeds ``augment`` (the student has its own ``random_state``).
     verbose : int, default=0
@@ -236,7 +237,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "alpha": [StrictInterval(Real, 0, 1, closed="both")],
         "cv": ["cv_object"],
         "teacher_confidence": [StrictInterval(Real, 0, 1, closed="neither"), None],
-        "augment": [str, list, tuple, None],
+        "augment": [str, list, tuple, dict, None],
         "augment_rounds": [StrictInterval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -331,7 +332,7 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                         self, X_unlabeled, reset=False, dtype=X.dtype, ensure_all_finite="allow-nan"
                     )
 
-            methods = check_augment(self.augment, sequences)  # before any teacher is fitted
+            plan = check_augment(self.augment, sequences)  # before any teacher is fitted
             teacher, folds = self._fitted_teacher(X_teacher, y, sample_weight)
             if folds is None:
                 classes, logits = aligned_logits(teacher, X_teacher)
@@ -363,14 +364,14 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 targets = np.concatenate([targets, extra])
                 if sample_weight is not None:
                     weight = np.concatenate([sample_weight, np.full(n_transfer, sample_weight.mean())])
-            if methods:
-                X_aug, y_aug, q_aug = self._augmented(teacher, X, X_teacher, y, methods, scale)
+            if plan:
+                X_aug, source, y_aug, q_aug = self._augmented(teacher, X, X_teacher, y, plan, scale)
                 n_augmented = len(y_aug)
                 X_student = concatenate_sequences(X_student, X_aug) if sequences else np.concatenate([X_student, X_aug])
                 y_student = np.concatenate([y_student, y_aug])
                 targets = np.concatenate([targets, q_aug])
                 if sample_weight is not None:
-                    weight = np.concatenate([weight, np.tile(sample_weight, len(methods) * self.augment_rounds)])
+                    weight = np.concatenate([weight, sample_weight[source]])
 
             student = clone(self.student) if self.student is not None else FastGRNNClassifier()
             own_verbose = student.verbose
@@ -403,24 +404,28 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.teacher_scale_ = scale
         return self
 
-    def _augmented(self, teacher, X, X_teacher, y, methods, scale):
-        """Augmented rows (student layout), their labels and the teacher's soft targets on them.
+    def _augmented(self, teacher, X, X_teacher, y, plan, scale):
+        """Augmented rows (student layout), their source rows, hard labels and the teacher's soft targets.
 
         The rows are made from the validated ``X`` (the student's layout); the
         teacher gets them in the layout it was given ``X`` in: a list for a
         list, an array otherwise, a DataFrame with ``X``'s columns for a
-        DataFrame. Their hard label is the label of the row they were made from.
+        DataFrame. Their hard label is the label of the row they were made
+        from, or the teacher's class for rows mixed across classes.
         """
-        source = [np.asarray(s, dtype=np.float64) for s in X_teacher] if isinstance(X_teacher, list) else X
-        X_new, y_new = augment_rows(source, y, methods, self.random_state, self.augment_rounds)
-        self._progress(f"teacher: labelling {len(y_new)} augmented rows ({', '.join(methods)})")
+        source_rows = [np.asarray(s, dtype=np.float64) for s in X_teacher] if isinstance(X_teacher, list) else X
+        X_new, source, teacher_labelled = augment_rows(source_rows, y, plan, self.random_state, self.augment_rounds)
+        described = ", ".join(name if rows == 1 else f"{name} x{rows}" for name, rows in plan)
+        self._progress(f"teacher: labelling {len(source)} augmented rows ({described} per row and round)")
         for_teacher = X_new
         columns = getattr(X_teacher, "columns", None)
         if columns is not None:
             for_teacher = type(X_teacher)(X_new, columns=columns)
-        _, logits = aligned_logits(teacher, for_teacher)
+        classes, logits = aligned_logits(teacher, for_teacher)
+        # a row mixed across classes has no label of its own: the teacher's class is its hard label
+        y_new = np.where(teacher_labelled, classes[logits.argmax(axis=1)], y[source])
         X_student = as_steps(X_new) if isinstance(X_new, list) else X_new
-        return X_student, y_new, softmax(logits * (scale / self.temperature))
+        return X_student, source, y_new, softmax(logits * (scale / self.temperature))
 
     def _fitted_teacher(self, X, y, sample_weight):
         """The teacher to use and the out-of-fold folds (None: in-sample soft targets).

@@ -243,6 +243,8 @@ class _SpyStudent(FastGRNNClassifier):
 
     def fit_distilled(self, X, y, soft_targets, **kwargs):
         self.seen_targets_ = soft_targets
+        self.seen_y_ = y
+        self.seen_X_ = X
         return super().fit_distilled(X, y, soft_targets, **kwargs)
 
 
@@ -671,26 +673,58 @@ def test_augment_rows_layouts_labels_and_determinism():
     X3[0, 9:] = np.nan  # one shorter, NaN-padded sequence keeps its padding
     ragged = [rng.normal(size=(n, 2)) for n in rng.randint(4, 15, size=30)]
     X2 = rng.normal(size=(30, 5))
+    k = len(AUGMENTATIONS)
     for X in (X3, ragged, X2):
-        new, labels = augment_rows(X, y, AUGMENTATIONS, 0)
-        again, _ = augment_rows(X, y, AUGMENTATIONS, 0)
-        other, _ = augment_rows(X, y, AUGMENTATIONS, 1)
-        np.testing.assert_array_equal(labels, np.tile(y, len(AUGMENTATIONS)))
-        assert len(new) == 4 * 30
+        new, source, teacher_labelled = augment_rows(X, y, AUGMENTATIONS, 0)
+        labels = y[source]
+        again, _, _ = augment_rows(X, y, AUGMENTATIONS, 0)
+        other, _, _ = augment_rows(X, y, AUGMENTATIONS, 1)
+        np.testing.assert_array_equal(labels, np.tile(y, k))
+        # only the mixup block (the last method) is marked for the teacher's labels
+        np.testing.assert_array_equal(teacher_labelled, np.repeat([m == "mixup" for m in AUGMENTATIONS], 30))
+        assert len(new) == k * 30
         if isinstance(X, list):
-            assert [s.shape for s in new] == [s.shape for s in ragged] * 4
+            assert [s.shape for s in new] == [s.shape for s in ragged] * k
             assert all(np.array_equal(a, b) for a, b in zip(new, again, strict=True))
             assert not all(np.array_equal(a, b) for a, b in zip(new, other, strict=True))
         else:
-            assert new.shape == (120, *X.shape[1:])
+            assert new.shape == (k * 30, *X.shape[1:])
             np.testing.assert_array_equal(new, again)
             assert not np.array_equal(np.nan_to_num(new), np.nan_to_num(other))
-    new, _ = augment_rows(X3, y, ("crop",), 0)
+    new, _, _ = augment_rows(X3, y, ("crop",), 0)
     assert np.isnan(new[0, 9:]).all() and np.isfinite(new[0, :9]).all() and np.isfinite(new[1:]).all()
     # mixing stays inside a class: two classes of constant rows +1 and -1 give rows of the same sign
     Xc = np.where(y[:, None, None] == 0, 1.0, -1.0) * np.ones((30, 4, 1))
-    mixed, labels = augment_rows(Xc, y, ("mix",), 0)
+    mixed, labels, _ = augment_rows(Xc, y, ("mix",), 0)
     np.testing.assert_allclose(mixed, Xc)
+    # mixup crosses classes: values strictly between -1 and +1 appear, all within [-1, 1]
+    mixed, _, teacher_labelled = augment_rows(Xc, y, ("mixup",), 0)
+    assert teacher_labelled.all() and np.abs(mixed).max() <= 1
+    assert (np.abs(mixed[:, 0, 0]) < 0.99).sum() > 10
+
+
+def test_mixup_rows_take_the_teachers_class_as_hard_label():
+    rng = np.random.RandomState(0)
+    X3 = rng.normal(size=(40, 6, 2))
+    y = (X3[:, :, 0].mean(axis=1) > 0).astype(int)
+    teacher = FrozenEstimator(_sequence_flat_teacher().fit(X3, y))
+    model = DistilledFastGRNN(
+        teacher, _SpyStudent(**SMALL), augment=("jitter", "mixup"), augment_rounds=2, random_state=0
+    )
+    model.fit(X3, y)
+    from skfastgrnn._augment import augment_rows
+
+    new, source, teacher_labelled = augment_rows(X3, y, (("jitter", 1), ("mixup", 1)), 0, rounds=2)
+    source_labels = y[source]
+    seen = model.student_.seen_y_
+    assert len(seen) == 40 + len(new) and teacher_labelled.sum() == 80
+    aug = seen[40:]
+    # jitter rows keep their source row's label; mixup rows get the teacher's prediction
+    np.testing.assert_array_equal(aug[~teacher_labelled], source_labels[~teacher_labelled])
+    X_aug = model.student_.seen_X_[40:]
+    np.testing.assert_array_equal(aug[teacher_labelled], teacher.predict(X_aug[teacher_labelled]))
+    # the teacher disagrees with the source row's label on some mixed rows, so the rule matters
+    assert (aug[teacher_labelled] != source_labels[teacher_labelled]).any()
 
 
 def test_augment_is_deterministic_and_reproducible_through_fit():
@@ -712,8 +746,11 @@ def test_augment_is_deterministic_and_reproducible_through_fit():
     assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
     plain = DistilledFastGRNN(teacher, _student(), augment=None).fit(X, y)
     assert plain.n_augmented_ == 0
-    # the default "auto": all four methods, 6 rounds, for sequences; nothing for 2-D rows
-    assert DistilledFastGRNN(teacher, _student(), random_state=0).fit(X, y).n_augmented_ == 4 * 6 * len(y)
+    # the default "auto": the AUTO plan, augment_rounds rounds, for sequences; nothing for 2-D rows
+    from skfastgrnn._augment import AUTO
+
+    auto = DistilledFastGRNN(teacher, _student(), random_state=0)
+    assert auto.fit(X, y).n_augmented_ == sum(AUTO.values()) * auto.augment_rounds * len(y)
     X2, y2 = np.random.RandomState(0).normal(size=(40, 3)), np.repeat([0, 1], 20)
     assert DistilledFastGRNN(LogisticRegression(), _student()).fit(X2, y2).n_augmented_ == 0
     # 3-D input too
@@ -728,8 +765,9 @@ def test_augment_rounds_make_more_rows_and_keep_the_first_round():
 
     rng = np.random.RandomState(0)
     X3, y = rng.normal(size=(20, 6, 2)), np.repeat([0, 1], 10)
-    one, _ = augment_rows(X3, y, ("jitter", "mix"), 0)
-    three, labels = augment_rows(X3, y, ("jitter", "mix"), 0, rounds=3)
+    one, _, _ = augment_rows(X3, y, ("jitter", "mix"), 0)
+    three, source, _ = augment_rows(X3, y, ("jitter", "mix"), 0, rounds=3)
+    labels = y[source]
     assert three.shape == (120, 6, 2)
     np.testing.assert_array_equal(three[:40], one)  # round 1 is the rows rounds=1 makes
     np.testing.assert_array_equal(labels, np.tile(y, 6))
@@ -746,9 +784,48 @@ def test_augment_rounds_make_more_rows_and_keep_the_first_round():
 
 def test_augment_rejects_unknown_methods(blobs):
     X, y = blobs
-    for bad in ("warp", ("jitter", "jitter"), (), ("auto",)):
+    bad_plans = ("warp", ("jitter", "jitter"), (), ("auto",), {}, {"warp": 1}, {"mixup": 0}, {"mixup": 1.5})
+    for bad in (*bad_plans, {"jitter": True}):
         with pytest.raises(ValueError, match="augment="):
             DistilledFastGRNN(LogisticRegression(), _student(), augment=bad).fit(X, y)
+
+
+def test_check_augment_plans():
+    from skfastgrnn._augment import AUGMENTATIONS, AUTO, check_augment, plan_rows
+
+    assert check_augment("auto") == tuple(AUTO.items()) and check_augment("auto", sequences=False) == ()
+    assert [name for name, _ in check_augment("auto")] == list(AUGMENTATIONS)  # every method by default
+    assert check_augment(("mix", "jitter")) == (("jitter", 1), ("mix", 1))  # in the order of AUGMENTATIONS
+    assert check_augment({"mixup": 3, "crop": 2}) == (("crop", 2), ("mixup", 3))
+    assert check_augment(None) == () and plan_rows(check_augment({"mixup": 3, "crop": 2})) == 5
+
+
+def test_augment_plan_counts_rows_and_weights_follow_the_source_row():
+    from skfastgrnn._augment import augment_rows
+
+    rng = np.random.RandomState(0)
+    X3, y = rng.normal(size=(20, 6, 2)), np.repeat([0, 1], 10)
+    new, source, marks = augment_rows(X3, y, (("jitter", 2), ("mixup", 3)), 0, rounds=2)
+    assert new.shape == (2 * 5 * 20, 6, 2) and marks.sum() == 2 * 3 * 20
+    np.testing.assert_array_equal(source, np.tile(np.arange(20), 10))
+    w = np.linspace(0.5, 1.5, 20)
+    teacher = FrozenEstimator(_sequence_flat_teacher().fit(X3, y))
+    spy = _SpyStudent(**SMALL)
+    m = DistilledFastGRNN(teacher, spy, augment={"jitter": 2, "mixup": 3}, augment_rounds=2, random_state=0)
+    captured = {}
+    original = _SpyStudent.fit_distilled
+
+    def capture(self, X, y, soft_targets, **kwargs):
+        captured["weight"] = kwargs["sample_weight"]
+        return original(self, X, y, soft_targets, **kwargs)
+
+    _SpyStudent.fit_distilled = capture
+    try:
+        m.fit(X3, y, sample_weight=w)
+    finally:
+        _SpyStudent.fit_distilled = original
+    assert m.n_augmented_ == 200
+    np.testing.assert_array_equal(captured["weight"], np.concatenate([w, w[source]]))
 
 
 def test_the_aeon_recipe_of_the_docs_runs(tmp_path, monkeypatch):
@@ -779,5 +856,11 @@ def test_the_time_series_table_measured_todays_defaults():
     doc = json.loads((Path(__file__).parent.parent / "benchmarks/results/distillation_timeseries.json").read_text())
     defaults = DistilledFastGRNN()
     assert (defaults.augment, defaults.teacher_confidence, defaults.temperature) == ("auto", 0.9, 3.0)
-    name = f"the defaults (T=3, confidence 0.9, all four x {defaults.augment_rounds} rounds)"
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    try:
+        from bench_distillation import defaults_name
+    finally:
+        sys.path.pop(0)
+    name = defaults_name()  # spells out the defaults: it changes when they change
+    assert "mixup x4" in name and f"{defaults.augment_rounds} rounds" in name
     assert name in {row["variant"] for row in doc["rows"]}, "rerun bench_distillation.py --timeseries"
