@@ -135,9 +135,17 @@ DEFAULTS_NAME = defaults_name()
 TS_VARIANTS = {
     "T=3, no calibration, no augmentation": dict(teacher_confidence=None, augment=None),
     "T=3, confidence 0.9, no augmentation": dict(teacher_confidence=0.9, augment=None),
-    # the default before mixup: one row per method and round, 6 rounds
+    # the default before mixup: one row per method and round, 6 rounds (24 rows per training row)
     "T=3, confidence 0.9, jitter+scale+crop+mix x 6 rounds (no mixup)": dict(
         teacher_confidence=0.9, augment=("jitter", "scale", "crop", "mix"), augment_rounds=6
+    ),
+    # as many rows as the defaults (48 per training row), without mixup: is it mixup or the row count?
+    "T=3, confidence 0.9, jitter+scale+crop+mix x 12 rounds (no mixup, the defaults' row count)": dict(
+        teacher_confidence=0.9, augment=("jitter", "scale", "crop", "mix"), augment_rounds=12
+    ),
+    # the defaults' plan at half the rounds: the previous default's row count and fit time
+    "T=3, confidence 0.9, augment='auto' x 3 rounds (the row count of the default without mixup)": dict(
+        teacher_confidence=0.9, augment="auto", augment_rounds=3
     ),
     # the package's defaults, named by them (a test checks the committed JSON has this row)
     DEFAULTS_NAME: dict(),
