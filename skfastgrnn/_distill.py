@@ -99,13 +99,12 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         needs at least k rows and every fold's training rows every class,
         else a ValueError says which and suggests a smaller cv. Ignored for a
         frozen or loaded teacher, which was fitted elsewhere and is never
-        refitted. Measured (``docs/distillation.md``, 10 seeds, cv=5 against
-        None, paired): with the default gradient boosting teacher on digits
-        out-of-fold targets gained +1.3 / +0.7 points for hidden 8 / 16
-        students but still stayed below training from scratch (-0.6 / -0.7);
-        on breast_cancer they lost 0.4 / 0.5 points, on routing and with a
-        FastGRNN teacher they changed nothing (within ±0.12). Hence the
-        default None.
+        refitted. Measured in ``docs/distillation.md`` (first table, cv=5
+        against None, paired by seed): with the default gradient boosting
+        teacher on digits, out-of-fold targets recover part of what in-sample
+        targets lose but stay below training from scratch; on breast_cancer
+        they cost a little, elsewhere they change little. Hence the default
+        None.
     teacher_confidence : float in (0, 1) or None, default=0.9
         Calibration of the soft targets: all teacher logits are multiplied by
         one factor ``s`` (``teacher_scale_``) such that the teacher's mean top
@@ -115,17 +114,12 @@ class DistilledFastGRNN(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         flattened, a teacher with small margins (a ridge classifier's
         ``decision_function``) sharpened; the ranking of rows and classes is
         kept. The same ``s`` applies to ``X_unlabeled`` and augmented rows.
-        None uses the logits as they are (``s = 1``). Measured
-        (``benchmarks/results/distillation_timeseries.json``, 5 seeds,
-        hidden-16 student, in-sample teachers, gain over the student alone in
-        points for None -> 0.9): gradient boosting on digits -1.70 -> +1.30
-        (5/5 wins), a FastGRNN h64 teacher on digits +1.44 -> +2.33,
-        breast_cancer -0.35 -> +0.35, routing -0.13 -> -0.22 (a teacher
-        below the student); a MiniRocket teacher on 5 UCR sets, mean gain
-        +0.51 -> +1.38 for hidden-32 students, -0.33 -> -0.64 for hidden-16.
-        0.8 gained more on digits (+1.41 / +2.81) but lost 0.37 on routing,
-        0.95 was close to 0.9: hence 0.9, which turns the over-confident
-        teacher's loss into a gain and lost at most 0.22 on any set.
+        None uses the logits as they are (``s = 1``). Measured in
+        ``docs/distillation.md`` (the calibration table and the time-series
+        rows without augmentation): uncalibrated gradient boosting on digits
+        costs the student accuracy and every calibrated value turns that into
+        a gain; 0.8 gains a little more there but loses more where the teacher
+        is below the student (routing), 0.95 is close to 0.9. Hence 0.9.
     augment : "auto", str, sequence of str, dict or None, default="auto"
         Make more rows for the teacher to label, from the training rows, in
         each of ``augment_rounds`` rounds: ``"jitter"`` (Gaussian noise, 0.1 x
