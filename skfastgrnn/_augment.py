@@ -30,8 +30,8 @@ AUGMENTATIONS = ("jitter", "scale", "crop", "mix", "mixup")
 #: methods whose rows take the teacher's class as hard label (they may cross classes)
 TEACHER_LABELLED = ("mixup",)
 #: ``augment="auto"`` for sequences: rows per training row and round of each method. Mixup
-#: makes as many rows as the four others together: mixing across classes probes the
-#: teacher between the classes, where the student learns the most (docs/distillation.md)
+#: makes as many rows as the four others together: the rows mixed across classes are what
+#: closed most of the gap to the teacher (measured in docs/distillation.md)
 AUTO = {"jitter": 1, "scale": 1, "crop": 1, "mix": 1, "mixup": 4}
 
 
@@ -47,9 +47,10 @@ def check_augment(augment, sequences=True):
     if augment is None:
         return ()
     if isinstance(augment, str) and augment == "auto":
-        augment = AUTO if sequences else {}
-        if not augment:
+        if not sequences:
             return ()
+        augment = AUTO
+    repeated = False
     if isinstance(augment, dict):
         counts = dict(augment)
         bad = [
@@ -63,22 +64,15 @@ def check_augment(augment, sequences=True):
             )
     else:
         names = (augment,) if isinstance(augment, str) else tuple(augment)
-        if len(set(names)) != len(names):
-            counts = {}  # duplicates: reported below
-        else:
-            counts = dict.fromkeys(names, 1)
+        counts = dict.fromkeys(names, 1)
+        repeated = len(counts) != len(names)
     unknown = [name for name in counts if name not in AUGMENTATIONS]
-    if unknown or not counts:
+    if unknown or repeated or not counts:
         raise ValueError(
             f"augment={augment!r}: expected None, 'auto', one of {AUGMENTATIONS}, a sequence of distinct ones "
             "or a dict of them to the number of rows each makes per training row and round."
         )
     return tuple((name, int(counts[name])) for name in AUGMENTATIONS if name in counts)
-
-
-def plan_rows(plan):
-    """New rows per training row and round of a plan from :func:`check_augment`."""
-    return sum(rows for _, rows in plan)
 
 
 def _resample(seq, start, stop, length):
@@ -164,7 +158,7 @@ def augment_rows(X, y, plan, random_state, rounds=1):
 
     Returns
     -------
-    X_new : same layout as ``X``, ``rounds * plan_rows(plan) * n_samples`` rows
+    X_new : same layout as ``X``, ``rounds * n_samples`` times the plan's total rows
         One block of ``n_samples`` rows per round, method and row of the method.
     source : ndarray of int
         The index in ``X`` of each new row's source row (its label and weight).
