@@ -815,3 +815,18 @@ def test_the_time_series_table_measured_todays_defaults():
     name = defaults_name()  # spells out the defaults: it changes when they change
     assert "mixup x4" in name and f"{defaults.augment_rounds} rounds" in name
     assert name in {row["variant"] for row in doc["rows"]}, "rerun bench_distillation.py --timeseries"
+
+
+def test_docs_row_counts_follow_the_augment_defaults():
+    """The row counts that docs/distillation.md and the docstring derive from the defaults stay true."""
+    from pathlib import Path
+
+    from skfastgrnn._augment import AUTO
+
+    per_round = sum(AUTO.values())
+    rows = per_round * DistilledFastGRNN().augment_rounds
+    text = " ".join((Path(__file__).parent.parent / "docs" / "distillation.md").read_text().split())
+    assert f"{rows} new rows per training row" in text
+    assert text.count(f"{rows + 1} times the rows") == 2
+    doc = " ".join(DistilledFastGRNN.__doc__.split())
+    assert f"``1 + {per_round} * augment_rounds``" in doc and f"``{per_round} * augment_rounds`` rows" in doc
